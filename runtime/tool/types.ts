@@ -1,0 +1,61 @@
+/** A tool as loaded from its file: the author's declarations plus what the loader compiled. */
+import type { TemplateDelegate } from 'handlebars';
+import type { ValidateFunction } from 'ajv';
+
+export type InputType = 'string' | 'number' | 'integer' | 'boolean';
+
+export interface InputSpec {
+  type: InputType;
+  description?: string;
+  required?: boolean;
+  default?: unknown;
+  enum?: unknown[];
+  format?: string;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  unit?: string;
+  unit_aliases?: string[];
+  examples?: unknown[];
+  sensitive?: boolean;
+}
+
+export type Expect = 'one' | 'optional' | 'many';
+
+/** A reference to a value in SQL: an input (`:email`) or a column of an earlier step (`:worker.id`). */
+export type ValueRef = { kind: 'input'; name: string } | { kind: 'step'; step: string; column: string };
+
+export interface SqlStep {
+  id: string;
+  connection: string;
+  sql: string;
+  expect: Expect;
+  limit: number;
+  /** The SQL with `$1..$n` in place of named references, and what each `$n` binds. */
+  compiled: { text: string; params: ValueRef[] };
+}
+
+export type Step = SqlStep;
+
+export interface Tool {
+  name: string;
+  title: string;
+  description: string;
+  inputs: Record<string, InputSpec>;
+  /** Input names in declaration order: the order of positional values. */
+  inputOrder: string[];
+  steps: Step[];
+  output: { text: string; data: string[] };
+  notFound: string | undefined;
+  timeoutMs: number;
+  file: string;
+  /** sha256 of the file's bytes: identifies the version of the tool that ran. */
+  hash: string;
+  compiled: {
+    text: TemplateDelegate;
+    notFound: TemplateDelegate | undefined;
+    validateInputs: ValidateFunction;
+  };
+}
