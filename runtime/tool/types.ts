@@ -50,6 +50,8 @@ export interface Tool {
   output: { text: string; data: string[] };
   notFound: string | undefined;
   timeoutMs: number;
+  /** Roles allowed to run the tool; empty means any authenticated principal. */
+  roles: string[];
   file: string;
   /** sha256 of the file's bytes: identifies the version of the tool that ran. */
   hash: string;

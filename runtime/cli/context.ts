@@ -1,0 +1,69 @@
+/**
+ * What a CLI command runs against: toolshed.yaml when there is one, otherwise the shipped tools
+ * and the embedded demo database.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { loadConfig, ConfigError, type Config } from '../config/load-config.js';
+import { PgDatabase } from '../connectors/postgres/pg-database.js';
+import type { Database } from '../connectors/postgres/database.js';
+import { resolvePackagePath } from '../package-root.js';
+import type { Principal } from '../engine/principal.js';
+import { openDemoDatabase } from '../demo/demo-database.js';
+import { CliError } from './exit-codes.js';
+
+export const CONFIG_FILE = 'toolshed.yaml';
+export const DEFAULT_DEMO_WORKERS = 5_000;
+
+export interface CommonOptions {
+  config?: string;
+  tools?: string;
+}
+
+/** Reads --config, or ./toolshed.yaml when present; undefined means demo mode. */
+export async function readConfig(options: CommonOptions): Promise<Config | undefined> {
+  const file = options.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
+  if (file === undefined) return undefined;
+  try {
+    return await loadConfig(resolve(file));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** --tools, else the config's tools_dir, else ./tools, else the tools shipped with toolshed. */
+export function toolsDirectory(options: CommonOptions, config: Config | undefined): string {
+  if (options.tools !== undefined) return resolve(options.tools);
+  if (config !== undefined) return config.toolsDir;
+  return existsSync('tools') ? resolve('tools') : resolvePackagePath('tools');
+}
+
+export function openDatabases(config: Config): Map<string, Database> {
+  return new Map(Object.entries(config.connections).map(([name, connection]) => [name, new PgDatabase({ url: connection.url, maxConnections: connection.maxConnections })]));
+}
+
+/** Databases for a one-off command: configured ones, a --database-url, or the demo data. */
+export async function databasesForRun(config: Config | undefined, databaseUrl: string | undefined, print: (line: string) => void): Promise<Map<string, Database>> {
+  if (config !== undefined && databaseUrl === undefined) return openDatabases(config);
+  if (databaseUrl !== undefined) return new Map([['default', new PgDatabase({ url: databaseUrl })]]);
+  print(`No ${CONFIG_FILE} here, so this runs on a fresh embedded demo database (${DEFAULT_DEMO_WORKERS.toLocaleString('en-US')} workers).`);
+  const demo = await openDemoDatabase({ workers: DEFAULT_DEMO_WORKERS });
+  return new Map([['default', demo.database]]);
+}
+
+/** The operator running the CLI: their login name, with the roles the config grants. */
+export function cliPrincipal(config: Config | undefined): Principal {
+  const name = safeUserName();
+  const roles = config === undefined ? ['support', 'support-lead', 'auditor', 'marketing'] : config.cliRoles;
+  return { id: `cli:${name}`, name, roles };
+}
+
+function safeUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'operator';
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Reads toolshed.yaml: connections, API keys and server settings. String values may be
+ * `${env:NAME}`; a variable that is not set is a startup error that names the variable and never
+ * prints any value, because values here are usually secrets.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { YamlSource } from '../tool/yaml-source.js';
+import { checkAgainstSchema } from '../tool/schema-check.js';
+import { formatProblem } from '../tool/problem.js';
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+/** Shortest API key accepted: about 128 bits of randomness in base64. */
+export const MIN_API_KEY_LENGTH = 24;
+
+const ENV_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+export interface ConnectionConfig {
+  type: 'postgres';
+  url: string;
+  maxConnections: number | undefined;
+}
+
+export interface ApiKeyConfig {
+  name: string;
+  key: string;
+  roles: string[];
+}
+
+export interface Config {
+  /** The file read, or undefined when toolshed runs without one. */
+  file: string | undefined;
+  toolsDir: string;
+  connections: Record<string, ConnectionConfig>;
+  server: { host: string; port: number; bodyLimit: number };
+  apiKeys: ApiKeyConfig[];
+  /** Roles of whoever runs the CLI with this file. */
+  cliRoles: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+interface ConfigFile {
+  tools_dir?: string;
+  connections?: Record<string, { type: 'postgres'; url: string; max_connections?: number }>;
+  server?: { host?: string; port?: number | string; body_limit?: number };
+  api_keys?: Array<{ name: string; key: string; roles?: string[] }>;
+  cli?: { roles?: string[] };
+}
+
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${file}: cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path given with --config`]);
+  }
+  return parseConfig(file, text, env);
+}
+
+export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const source = new YamlSource(file, text);
+  const syntax = source.syntaxProblems();
+  if (syntax.length > 0) throw new ConfigError(syntax.map(formatProblem));
+
+  const raw: unknown = source.document.toJS() ?? {};
+  const missing = new Set<string>();
+  const value = substituteEnv(raw, env, missing);
+  if (missing.size > 0) {
+    const names = [...missing].sort();
+    throw new ConfigError([`${file}: the environment variable${names.length > 1 ? 's' : ''} ${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} not set; set ${names.length > 1 ? 'them' : 'it'} before starting toolshed`]);
+  }
+
+  const problems = checkAgainstSchema(source, value, 'config').map(formatProblem);
+  const config = value as ConfigFile;
+  for (const [index, entry] of (Array.isArray(config.api_keys) ? config.api_keys : []).entries()) {
+    if (typeof entry?.key === 'string' && entry.key.length < MIN_API_KEY_LENGTH) {
+      const position = source.locate(['api_keys', index, 'key']);
+      problems.push(`${file}:${position.line}:${position.column}: api_keys[${index}].key is too short (${entry.key.length} characters); use at least ${MIN_API_KEY_LENGTH} random characters, for example from: openssl rand -base64 24`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const port = Number(config.server?.port ?? DEFAULT_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`${file}: server.port must be a whole number from 0 to 65535`]);
+
+  return {
+    file,
+    toolsDir: resolve(dirname(file), config.tools_dir ?? 'tools'),
+    connections: Object.fromEntries(Object.entries(config.connections ?? {}).map(([name, connection]) => [name, { type: connection.type, url: connection.url, maxConnections: connection.max_connections }])),
+    server: { host: config.server?.host ?? DEFAULT_HOST, port, bodyLimit: config.server?.body_limit ?? DEFAULT_BODY_LIMIT },
+    apiKeys: (config.api_keys ?? []).map((entry) => ({ name: entry.name, key: entry.key, roles: entry.roles ?? [] })),
+    cliRoles: config.cli?.roles ?? [],
+  };
+}
+
+/** Replaces `${env:NAME}` in every string; collects the names that are not set. */
+function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, missing: Set<string>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REFERENCE, (_, name: string) => {
+      const replacement = env[name];
+      if (replacement === undefined || replacement === '') {
+        missing.add(name);
+        return '';
+      }
+      return replacement;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => substituteEnv(item, env, missing));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, env, missing)]));
+  }
+  return value;
+}

@@ -1,0 +1,83 @@
+/** A PostgreSQL server reached through a `pg` connection pool. */
+import pg from 'pg';
+import type { Database, TransactionOptions } from './database.js';
+import { TYPE_OIDS, valueParsers } from './database.js';
+import type { Queryable } from './queryable.js';
+
+export interface PgDatabaseOptions {
+  url: string;
+  /** Most connections the pool opens. Default 10. */
+  maxConnections?: number;
+  /** How long to wait for a connection before the run fails as "database unavailable". Default 3000 ms. */
+  connectTimeoutMs?: number;
+  /** Schemas searched for unqualified table names, such as the demo's toolshed_demo. */
+  searchPath?: string[];
+}
+
+/** Type parsers for this pool only, so toolshed does not change `pg`'s global defaults. */
+const typeOverrides: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid === TYPE_OIDS.DATE) return valueParsers.date;
+    if (oid === TYPE_OIDS.INT8 || oid === TYPE_OIDS.NUMERIC) return valueParsers.exactNumber;
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Extra time the client waits beyond statement_timeout before it gives up on a silent server. */
+const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
+
+export class PgDatabase implements Database {
+  readonly kind = 'server' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(options: PgDatabaseOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 3_000,
+      idleTimeoutMillis: 30_000,
+      types: typeOverrides,
+      application_name: 'toolshed',
+      ...(options.searchPath === undefined ? {} : { options: `-c search_path=${options.searchPath.map(quoteIdentifier).join(',')}` }),
+    });
+    // An idle client that loses its connection emits here; without a listener the process exits.
+    this.pool.on('error', () => undefined);
+  }
+
+  async transaction<T>(options: TransactionOptions, work: (client: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    const queryable: Queryable = {
+      query: async (text, params) => {
+        const result = await client.query({ text, values: params as unknown[] | undefined, query_timeout: options.timeoutMs + CLIENT_TIMEOUT_MARGIN_MS } as pg.QueryConfig);
+        return { rows: result.rows as Record<string, unknown>[], rowCount: result.rowCount ?? result.rows.length };
+      },
+    };
+    try {
+      await client.query(options.readOnly ? 'begin transaction read only' : 'begin');
+      await client.query("select set_config('statement_timeout', $1, true)", [String(options.timeoutMs)]);
+      const result = await work(queryable);
+      await client.query(options.rollback === true ? 'rollback' : 'commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('select 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

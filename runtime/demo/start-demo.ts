@@ -1,0 +1,60 @@
+/** `toolshed demo`: the shipped tools served on demo data, with lines to try printed. */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { createApp, type App } from '../app.js';
+import { resolvePackagePath } from '../package-root.js';
+import { DEFAULT_BODY_LIMIT } from '../config/load-config.js';
+import { openDemoDatabase } from './demo-database.js';
+import type { DemoSummary } from '../../examples/demo/generate.js';
+
+export interface DemoOptions {
+  workers: number;
+  databaseUrl?: string;
+  host: string;
+  port: number;
+  logger: Logger;
+  /** Where the instructions go; the CLI passes stdout. */
+  print: (line: string) => void;
+}
+
+/** Roles the demo key holds, so that every shipped tool can be tried. */
+const DEMO_ROLES = ['support', 'support-lead', 'auditor', 'marketing'];
+
+export async function startDemo(options: DemoOptions): Promise<{ app: App; url: string; apiKey: string; summary: DemoSummary }> {
+  const where = options.databaseUrl === undefined ? 'an embedded PostgreSQL (PGlite)' : 'the PostgreSQL server, schema toolshed_demo';
+  options.print(`Loading ${options.workers.toLocaleString('en-US')} demo workers into ${where}...`);
+  const { database, summary } = await openDemoDatabase({ workers: options.workers, databaseUrl: options.databaseUrl });
+
+  const apiKey = randomBytes(24).toString('base64url');
+  const app = await createApp({
+    toolsDir: resolvePackagePath('tools'),
+    databases: new Map([['default', database]]),
+    apiKeys: [{ name: 'demo', key: apiKey, roles: DEMO_ROLES }],
+    logger: options.logger,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+  });
+  const address = await app.http.listen({ host: options.host, port: options.port });
+  const url = address.replace('://[::1]', '://localhost');
+
+  printInstructions(options.print, url, apiKey, summary, app);
+  return { app, url, apiKey, summary };
+}
+
+function printInstructions(print: (line: string) => void, url: string, apiKey: string, summary: DemoSummary, app: App): void {
+  const tools = [...app.engine.tools.keys()].sort().join(', ');
+  print('');
+  print(`toolshed demo is serving ${app.engine.tools.size} tool(s) on ${url}: ${tools}`);
+  print(`Demo data: ${summary.workers} workers, ${summary.tickets} tickets, ${summary.applications} ticket applications, ${summary.devices} devices.`);
+  print('');
+  print('Try it (the API key below is new on every start):');
+  print(`  export TOOLSHED_API_KEY=${apiKey}`);
+  print(`  curl -s -X POST ${url}/tools/worker-lookup/run -H "Authorization: Bearer $TOOLSHED_API_KEY" -H 'content-type: application/json' -d '{"email": "${summary.sampleEmail}"}'`);
+  print(`  curl -s -X POST ${url}/tools/worker-lookup/run -H "Authorization: Bearer $TOOLSHED_API_KEY" -d 'email=nobody@example.com'`);
+  print(`  curl -s ${url}/tools -H "Authorization: Bearer $TOOLSHED_API_KEY"`);
+  print('');
+  print('From the CLI, in another terminal (it uses its own copy of the demo data):');
+  print(`  npx toolshed run worker-lookup ${summary.sampleEmail}`);
+  print(`  npx toolshed list`);
+  print('');
+  print('Press Ctrl+C to stop.');
+}

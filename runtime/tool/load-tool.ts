@@ -1,0 +1,309 @@
+/**
+ * Loads one tool file: YAML syntax, then the JSON Schema, then the checks a schema cannot make
+ * (references between inputs, steps, SQL and templates). Every problem carries the file, line and
+ * column it is about; a file with problems yields no tool.
+ */
+import { createHash } from 'node:crypto';
+import { isScalar, Scalar, type Node } from 'yaml';
+import type { Problem, ProblemCode } from './problem.js';
+import { YamlSource, type PathSegment, type Position } from './yaml-source.js';
+import { checkAgainstSchema, fieldName } from './schema-check.js';
+import { compileSql } from './sql-params.js';
+import { compileTemplate, templateRefs, type RenderTemplate } from './templates.js';
+import { checkInputValue, compileInputsValidator } from './input-schema.js';
+import { closestName } from './suggest.js';
+import type { InputSpec, SqlStep, Tool, ValueRef } from './types.js';
+
+export const DEFAULT_TIMEOUT_MS = 5_000;
+export const MAX_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_LIMIT = 100;
+
+export interface LoadContext {
+  /** Connection names from toolshed.yaml; when given, steps naming another connection are problems. */
+  connections?: readonly string[];
+}
+
+export interface LoadResult {
+  tool: Tool | undefined;
+  problems: Problem[];
+}
+
+/** The tool file as the schema describes it, before compiling. */
+interface ToolFile {
+  name: string;
+  title: string;
+  description?: string;
+  inputs?: Record<string, InputSpec>;
+  steps: Array<{ id: string; connection?: string; sql: string; expect?: SqlStep['expect']; limit?: number }>;
+  output: { text: string; data?: string[] };
+  not_found?: string;
+  timeout?: string;
+  access?: { roles: string[] };
+}
+
+export function loadTool(file: string, text: string, context: LoadContext = {}): LoadResult {
+  const source = new YamlSource(file, text);
+  const syntax = source.syntaxProblems();
+  if (syntax.length > 0) return { tool: undefined, problems: syntax };
+
+  const value: unknown = source.document.toJS();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { tool: undefined, problems: [problem(source, [], 'TOOLSHED_ERR_TYPE', 'a tool file must be a YAML mapping with name, title, steps and output')] };
+  }
+
+  const schemaProblems = checkAgainstSchema(source, value);
+  const changed = changedScalars(source, value as ToolFile);
+  if (schemaProblems.length > 0) return { tool: undefined, problems: [...schemaProblems, ...changed] };
+
+  const checker = new SemanticChecker(source, value as ToolFile, context);
+  const tool = checker.build();
+  const problems = [...changed, ...checker.problems];
+  return problems.length > 0 ? { tool: undefined, problems } : { tool, problems: [] };
+}
+
+function problem(source: YamlSource, path: readonly PathSegment[], code: ProblemCode, message: string, position?: Position): Problem {
+  return { file: source.file, ...(position ?? source.locate(path)), code, message };
+}
+
+/**
+ * Finds values YAML reads differently from how they look: an unquoted `02134` is the number 2134
+ * and an unquoted `no` in a YAML 1.1 reader is false. For string inputs this silently changes a
+ * default, an enum value or an example.
+ */
+function changedScalars(source: YamlSource, tool: ToolFile): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, spec] of Object.entries(tool.inputs ?? {})) {
+    if (typeof spec !== 'object' || spec === null || spec.type !== 'string') continue;
+    const places: PathSegment[][] = [['inputs', name, 'default']];
+    for (const key of ['enum', 'examples'] as const) {
+      const list = spec[key];
+      if (Array.isArray(list)) list.forEach((_, index) => places.push(['inputs', name, key, index]));
+    }
+    for (const path of places) {
+      const node = source.nodeAt(path);
+      if (!isScalar(node) || node.type !== Scalar.PLAIN || typeof node.value === 'string') continue;
+      if (path.length > 3 && node === source.nodeAt(path.slice(0, -1))) continue;
+      const written = source.text.slice(node.range?.[0] ?? 0, node.range?.[1] ?? 0);
+      if (written === String(node.value)) continue;
+      problems.push(problem(source, path, 'TOOLSHED_ERR_YAML_CHANGED_VALUE', `${fieldName(path)} is written ${written}, which YAML reads as ${JSON.stringify(node.value)}; quote it ("${written}") to keep it as written`));
+    }
+  }
+  return problems;
+}
+
+class SemanticChecker {
+  readonly problems: Problem[] = [];
+  private readonly inputNames: string[];
+
+  constructor(
+    private readonly source: YamlSource,
+    private readonly file: ToolFile,
+    private readonly context: LoadContext,
+  ) {
+    this.inputNames = Object.keys(file.inputs ?? {});
+  }
+
+  build(): Tool | undefined {
+    const inputs = this.file.inputs ?? {};
+    this.checkInputs(inputs);
+    const steps = this.compileSteps();
+    const stepIds = steps.map((step) => step.id);
+    const text = this.compileTemplateAt(['output', 'text'], this.file.output.text, [...this.inputNames, ...stepIds]);
+    const notFound = this.file.not_found === undefined ? undefined : this.compileTemplateAt(['not_found'], this.file.not_found, [...this.inputNames, ...stepIds]);
+    const data = this.checkData(stepIds);
+    const timeoutMs = this.timeout();
+    if (this.problems.length > 0 || text === undefined) return undefined;
+
+    return {
+      name: this.file.name,
+      title: this.file.title,
+      description: this.file.description ?? '',
+      inputs,
+      inputOrder: this.inputNames,
+      steps,
+      output: { text: this.file.output.text, data },
+      notFound: this.file.not_found,
+      timeoutMs,
+      roles: this.file.access?.roles ?? [],
+      file: this.source.file,
+      hash: createHash('sha256').update(this.source.text).digest('hex'),
+      compiled: { text, notFound, validateInputs: compileInputsValidator(inputs) },
+    };
+  }
+
+  private add(path: readonly PathSegment[], code: ProblemCode, message: string, position?: Position): void {
+    this.problems.push(problem(this.source, path, code, message, position));
+  }
+
+  private checkInputs(inputs: Record<string, InputSpec>): void {
+    for (const [name, spec] of Object.entries(inputs)) {
+      if (spec.default !== undefined) {
+        const errors = checkInputValue(spec, spec.default);
+        if (errors.length > 0) this.add(['inputs', name, 'default'], 'TOOLSHED_ERR_INVALID_DEFAULT', `inputs.${name}.default ${JSON.stringify(spec.default)} is not valid for this input: it ${errors.join('; ')}`);
+      }
+      for (const [index, value] of (spec.enum ?? []).entries()) {
+        const errors = checkInputValue({ ...spec, enum: undefined }, value);
+        if (errors.length > 0) this.add(['inputs', name, 'enum', index], 'TOOLSHED_ERR_VALUE', `inputs.${name}.enum[${index}] ${JSON.stringify(value)} is not a valid ${spec.type}: it ${errors.join('; ')}`);
+      }
+      if (spec.type !== 'string' && (spec.format !== undefined || spec.pattern !== undefined || spec.minLength !== undefined || spec.maxLength !== undefined)) {
+        this.add(['inputs', name, 'type'], 'TOOLSHED_ERR_VALUE', `inputs.${name} is a ${spec.type}, but format, pattern, minLength and maxLength apply only to strings; remove them or make the type string`);
+      }
+      if ((spec.unit !== undefined || spec.unit_aliases !== undefined) && spec.type !== 'number' && spec.type !== 'integer') {
+        this.add(['inputs', name, 'unit'], 'TOOLSHED_ERR_VALUE', `inputs.${name} has a unit, but only number and integer inputs take one`);
+      }
+      if (spec.required === true && spec.default !== undefined) {
+        this.add(['inputs', name, 'required'], 'TOOLSHED_ERR_VALUE', `inputs.${name} is required and also has a default, so the default is never used; remove one of them`);
+      }
+    }
+  }
+
+  private compileSteps(): SqlStep[] {
+    const steps: SqlStep[] = [];
+    const seen = new Map<string, number>();
+
+    this.file.steps.forEach((declared, index) => {
+      const path: PathSegment[] = ['steps', index];
+      const first = seen.get(declared.id);
+      if (first !== undefined) {
+        this.add([...path, 'id'], 'TOOLSHED_ERR_DUPLICATE_ID', `step id "${declared.id}" is already used by steps[${first}]; give each step its own id`);
+      } else if (this.inputNames.includes(declared.id)) {
+        this.add([...path, 'id'], 'TOOLSHED_ERR_DUPLICATE_ID', `step id "${declared.id}" is also an input name, so templates could not tell them apart; rename the step`);
+      }
+      seen.set(declared.id, first ?? index);
+
+      const connection = declared.connection ?? 'default';
+      const known = this.context.connections;
+      if (known !== undefined && !known.includes(connection)) {
+        const suggestion = closestName(connection, known);
+        const hint = suggestion === undefined ? `connections in toolshed.yaml: ${known.join(', ') || 'none'}` : `did you mean "${suggestion}"?`;
+        this.add(declared.connection === undefined ? [...path, 'sql'] : [...path, 'connection'], 'TOOLSHED_ERR_UNKNOWN_CONNECTION', `steps[${index}] uses the connection "${connection}", which toolshed.yaml does not declare; ${hint}`);
+      }
+
+      const firstConnection = this.file.steps[0]?.connection ?? 'default';
+      if (connection !== firstConnection) {
+        this.add([...path, 'connection'], 'TOOLSHED_ERR_UNKNOWN_CONNECTION', `steps[${index}] uses the connection "${connection}" but steps[0] uses "${firstConnection}"; a tool's steps run in one transaction, so they must share one connection`);
+      }
+
+      const compiled = compileSql(declared.sql);
+      for (const sqlProblem of compiled.problems) {
+        const code = sqlProblem.kind === 'param' ? 'TOOLSHED_ERR_SQL_PARAM' : 'TOOLSHED_ERR_SQL_TEXT';
+        this.add([...path, 'sql'], code, `steps[${index}].sql: ${sqlProblem.message}`, this.positionInScalar([...path, 'sql'], sqlProblem.offset));
+      }
+      compiled.params.forEach((ref, refIndex) => {
+        const message = this.checkRef(ref, steps);
+        if (message !== undefined) this.add([...path, 'sql'], 'TOOLSHED_ERR_SQL_PARAM', `steps[${index}].sql: ${message}`, this.positionInScalar([...path, 'sql'], compiled.offsets[refIndex] ?? 0));
+      });
+
+      steps.push({
+        id: declared.id,
+        connection,
+        sql: declared.sql,
+        expect: declared.expect ?? 'many',
+        limit: declared.limit ?? DEFAULT_LIMIT,
+        compiled: { text: compiled.text, params: compiled.params },
+      });
+    });
+    return steps;
+  }
+
+  private checkRef(ref: ValueRef, earlier: readonly SqlStep[]): string | undefined {
+    if (ref.kind === 'input') {
+      if (this.inputNames.includes(ref.name)) return undefined;
+      const suggestion = closestName(ref.name, this.inputNames);
+      const hint = suggestion === undefined ? `declare it under inputs` : `did you mean :${suggestion}?`;
+      return `:${ref.name} names no input; ${hint}`;
+    }
+    const step = earlier.find((candidate) => candidate.id === ref.step);
+    if (step === undefined) {
+      const laterStep = this.file.steps.some((candidate) => candidate.id === ref.step);
+      if (laterStep) return `:${ref.step}.${ref.column} refers to a step that runs later; a step can use only earlier steps`;
+      const suggestion = closestName(ref.step, earlier.map((candidate) => candidate.id));
+      const hint = suggestion === undefined ? 'reference an input as :name or an earlier step as :step.column' : `did you mean :${suggestion}.${ref.column}?`;
+      return `:${ref.step}.${ref.column} names no earlier step; ${hint}`;
+    }
+    if (step.expect === 'many') return `:${ref.step}.${ref.column} refers to a step that returns a list; only steps with expect: one or optional can be used as values`;
+    return undefined;
+  }
+
+  private compileTemplateAt(path: PathSegment[], template: string, names: readonly string[]): RenderTemplate | undefined {
+    let render: RenderTemplate;
+    try {
+      render = compileTemplate(template);
+    } catch (error) {
+      const { line, column, message } = templateError(error);
+      this.add(path, 'TOOLSHED_ERR_TEMPLATE_SYNTAX', `${fieldName(path)}: ${message}`, this.positionInTemplate(path, line, column));
+      return undefined;
+    }
+    for (const ref of templateRefs(template)) {
+      if (names.includes(ref.root)) continue;
+      const suggestion = closestName(ref.root, names);
+      const hint = suggestion === undefined ? `inputs and steps: ${names.join(', ')}` : `did you mean {{${suggestion}}}?`;
+      this.add(path, 'TOOLSHED_ERR_TEMPLATE_REF', `${fieldName(path)} uses {{${ref.root}}}, which is neither an input nor a step; ${hint}`, this.positionInTemplate(path, ref.line, ref.column));
+    }
+    return render;
+  }
+
+  private checkData(stepIds: readonly string[]): string[] {
+    const data = this.file.output.data;
+    if (data === undefined) return [...stepIds];
+    data.forEach((id, index) => {
+      if (stepIds.includes(id)) return;
+      const suggestion = closestName(id, stepIds);
+      this.add(['output', 'data', index], 'TOOLSHED_ERR_VALUE', `output.data[${index}] "${id}" names no step; ${suggestion === undefined ? `steps: ${stepIds.join(', ')}` : `did you mean "${suggestion}"?`}`);
+    });
+    return data;
+  }
+
+  private timeout(): number {
+    const written = this.file.timeout;
+    if (written === undefined) return DEFAULT_TIMEOUT_MS;
+    const match = /^(\d+)(ms|s|m)$/.exec(written);
+    const amount = Number(match?.[1]);
+    const milliseconds = match?.[2] === 'ms' ? amount : match?.[2] === 's' ? amount * 1000 : amount * 60_000;
+    if (milliseconds > MAX_TIMEOUT_MS) this.add(['timeout'], 'TOOLSHED_ERR_VALUE', `timeout ${written} is longer than the maximum of 5m`);
+    return milliseconds;
+  }
+
+  /** Maps an offset inside a string value to the file, for plain, quoted and literal block scalars. */
+  private positionInScalar(path: readonly PathSegment[], offset: number): Position {
+    const node = this.source.nodeAt(path);
+    if (!isScalar(node) || typeof node.value !== 'string') return this.source.positionOf(node);
+    const before = node.value.slice(0, offset);
+    const lineIndex = before.split('\n').length - 1;
+    const column = before.length - (before.lastIndexOf('\n') + 1);
+    return this.positionInTemplate(path, lineIndex + 1, column + 1);
+  }
+
+  /** Maps a 1-based line and column inside a string value to the file. */
+  private positionInTemplate(path: readonly PathSegment[], line: number, column: number): Position {
+    const node = this.source.nodeAt(path) as Node | undefined;
+    const start = this.source.positionOf(node);
+    if (!isScalar(node)) return start;
+    if (node.type === Scalar.BLOCK_LITERAL) {
+      const contentLine = start.line + line;
+      const indent = /^ */.exec(this.source.text.split('\n')[contentLine - 1] ?? '')?.[0].length ?? 0;
+      return { line: contentLine, column: indent + column };
+    }
+    if (node.type === Scalar.BLOCK_FOLDED) return { line: start.line + 1, column: start.column };
+    const quote = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE ? 1 : 0;
+    return line === 1 ? { line: start.line, column: start.column + quote + column - 1 } : start;
+  }
+}
+
+/** Handlebars reports parse errors in its message ("Parse error on line 3") or as properties. */
+function templateError(error: unknown): { line: number; column: number; message: string } {
+  const raw = error instanceof Error ? error.message : String(error);
+  const withProperties = error as { lineNumber?: number; column?: number };
+  const lineFromMessage = /on line (\d+)/.exec(raw)?.[1];
+  const line = withProperties.lineNumber ?? (lineFromMessage === undefined ? 1 : Number(lineFromMessage));
+  const column = withProperties.column === undefined ? 1 : withProperties.column + 1;
+  const expecting = /Expecting (.*), got '([^']*)'/.exec(raw);
+  let message: string;
+  if (expecting !== null) {
+    const got = expecting[2] === 'EOF' ? 'the end of the template' : `'${expecting[2]}'`;
+    message = `Handlebars syntax error: found ${got} where ${expecting[1]} was expected; check that every {{#block}} has its {{/block}} and every {{ has its }}`;
+  } else {
+    message = `Handlebars syntax error: ${raw.split('\n')[0] ?? raw}`;
+  }
+  return { line, column, message };
+}
