@@ -49,8 +49,12 @@ export function coerceInputs(tool: Tool, raw: Record<string, unknown>): InputVal
     }
   }
 
-  if (errors.length === 0 && !tool.compiled.validateInputs(values)) {
-    for (const error of tool.compiled.validateInputs.errors ?? []) errors.push(schemaError(tool, values, error));
+  if (!tool.compiled.validateInputs(values)) {
+    const reported = new Set(errors.map((error) => error.field));
+    for (const error of tool.compiled.validateInputs.errors ?? []) {
+      const fieldError = schemaError(tool, values, error);
+      if (!reported.has(fieldError.field)) errors.push(fieldError);
+    }
   }
   if (errors.length > 0) {
     const summary = errors.length === 1 ? `${errors[0]?.message}.` : `${errors.length} inputs are invalid: ${errors.map((error) => error.field).join(', ')}.`;
@@ -66,6 +70,8 @@ function coerceOne(spec: InputSpec, raw: unknown): Coerced {
   if (Array.isArray(raw) || typeof raw === 'object') return { error: `must be a single ${spec.type}, not a ${Array.isArray(raw) ? 'list' : 'mapping'}` };
   if (typeof raw === 'string' && raw.length > MAX_STRING_LENGTH) return { error: `is ${raw.length} characters long; the limit is ${MAX_STRING_LENGTH}` };
 
+  // PostgreSQL text cannot hold NUL, so such a value could never match and would fail the step.
+  if (typeof raw === 'string' && raw.includes('\u0000')) return { error: 'contains a NUL character (\\u0000), which is not allowed in any input' };
   const text = typeof raw === 'string' ? raw.trim() : undefined;
   if (text === '') return { value: undefined };
 

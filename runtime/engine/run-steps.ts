@@ -22,8 +22,10 @@ const PROBE_ROWS = 1;
 export async function runSteps(tool: Tool, database: Database, inputs: InputValues): Promise<StepsOutcome> {
   const outcome: StepsOutcome = { results: {}, notFoundStep: undefined, truncated: [] };
 
-  await database.transaction({ readOnly: true, timeoutMs: tool.timeoutMs }, async (client) => {
+  let current = tool.steps[0]?.id ?? 'run';
+  const transaction = database.transaction({ readOnly: true, timeoutMs: tool.timeoutMs }, async (client) => {
     for (const step of tool.steps) {
+      current = step.id;
       const rows = await queryStep(client, step, tool.timeoutMs, inputs, outcome.results);
       if (step.expect === 'many') {
         if (rows.length > step.limit) outcome.truncated.push({ step: step.id, limit: step.limit });
@@ -40,6 +42,12 @@ export async function runSteps(tool: Tool, database: Database, inputs: InputValu
       }
     }
   });
+  try {
+    await transaction;
+  } catch (error) {
+    // Errors from connecting, BEGIN or COMMIT reach here unmapped; step errors are already mapped.
+    throw databaseError(error, current, tool.timeoutMs);
+  }
   return outcome;
 }
 

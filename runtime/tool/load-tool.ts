@@ -9,7 +9,7 @@ import type { Problem, ProblemCode } from './problem.js';
 import { YamlSource, type PathSegment, type Position } from './yaml-source.js';
 import { checkAgainstSchema, fieldName } from './schema-check.js';
 import { compileSql } from './sql-params.js';
-import { compileTemplate, templateRefs, type RenderTemplate } from './templates.js';
+import { compileTemplate, parseErrorPosition, templateRefs, unclosedBlock, type RenderTemplate } from './templates.js';
 import { checkInputValue, compileInputsValidator } from './input-schema.js';
 import { closestName } from './suggest.js';
 import type { InputSpec, SqlStep, Tool, ValueRef } from './types.js';
@@ -17,6 +17,10 @@ import type { InputSpec, SqlStep, Tool, ValueRef } from './types.js';
 export const DEFAULT_TIMEOUT_MS = 5_000;
 export const MAX_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_LIMIT = 100;
+
+/** Input keywords that apply to one value type only. */
+const STRING_KEYWORDS = ['format', 'pattern', 'minLength', 'maxLength'] as const;
+const NUMBER_KEYWORDS = ['minimum', 'maximum'] as const;
 
 export interface LoadContext {
   /** Connection names from toolshed.yaml; when given, steps naming another connection are problems. */
@@ -137,16 +141,16 @@ class SemanticChecker {
 
   private checkInputs(inputs: Record<string, InputSpec>): void {
     for (const [name, spec] of Object.entries(inputs)) {
-      if (spec.default !== undefined) {
+      // Ajv in strict mode throws on a keyword that does not fit the type, so the default and the
+      // enum values are checked only once every keyword fits.
+      const keywordsFit = this.checkKeywordsFitType(name, spec);
+      if (keywordsFit && spec.default !== undefined) {
         const errors = checkInputValue(spec, spec.default);
         if (errors.length > 0) this.add(['inputs', name, 'default'], 'TOOLSHED_ERR_INVALID_DEFAULT', `inputs.${name}.default ${JSON.stringify(spec.default)} is not valid for this input: it ${errors.join('; ')}`);
       }
-      for (const [index, value] of (spec.enum ?? []).entries()) {
+      for (const [index, value] of (keywordsFit ? (spec.enum ?? []) : []).entries()) {
         const errors = checkInputValue({ ...spec, enum: undefined }, value);
         if (errors.length > 0) this.add(['inputs', name, 'enum', index], 'TOOLSHED_ERR_VALUE', `inputs.${name}.enum[${index}] ${JSON.stringify(value)} is not a valid ${spec.type}: it ${errors.join('; ')}`);
-      }
-      if (spec.type !== 'string' && (spec.format !== undefined || spec.pattern !== undefined || spec.minLength !== undefined || spec.maxLength !== undefined)) {
-        this.add(['inputs', name, 'type'], 'TOOLSHED_ERR_VALUE', `inputs.${name} is a ${spec.type}, but format, pattern, minLength and maxLength apply only to strings; remove them or make the type string`);
       }
       if ((spec.unit !== undefined || spec.unit_aliases !== undefined) && spec.type !== 'number' && spec.type !== 'integer') {
         this.add(['inputs', name, 'unit'], 'TOOLSHED_ERR_VALUE', `inputs.${name} has a unit, but only number and integer inputs take one`);
@@ -155,6 +159,21 @@ class SemanticChecker {
         this.add(['inputs', name, 'required'], 'TOOLSHED_ERR_VALUE', `inputs.${name} is required and also has a default, so the default is never used; remove one of them`);
       }
     }
+  }
+
+  /** Reports each string-only or number-only keyword on an input of another type; returns true when there is none. */
+  private checkKeywordsFitType(name: string, spec: InputSpec): boolean {
+    const isNumber = spec.type === 'number' || spec.type === 'integer';
+    const misplaced = [
+      ...(spec.type === 'string' ? [] : STRING_KEYWORDS.filter((key) => spec[key] !== undefined)),
+      ...(isNumber ? [] : NUMBER_KEYWORDS.filter((key) => spec[key] !== undefined)),
+    ];
+    for (const key of misplaced) {
+      const appliesTo = (STRING_KEYWORDS as readonly string[]).includes(key) ? 'string inputs' : 'number and integer inputs';
+      const position = this.source.positionOf(this.source.keyAt(['inputs', name], key));
+      this.add(['inputs', name, key], 'TOOLSHED_ERR_VALUE', `inputs.${name}.${key} applies only to ${appliesTo}, but this input's type is ${spec.type}; remove ${key} or change the type`, position);
+    }
+    return misplaced.length === 0;
   }
 
   private compileSteps(): SqlStep[] {
@@ -189,6 +208,8 @@ class SemanticChecker {
         const code = sqlProblem.kind === 'param' ? 'TOOLSHED_ERR_SQL_PARAM' : 'TOOLSHED_ERR_SQL_TEXT';
         this.add([...path, 'sql'], code, `steps[${index}].sql: ${sqlProblem.message}`, this.positionInScalar([...path, 'sql'], sqlProblem.offset));
       }
+      const writeProblem = readOnlyProblem(compiled.words);
+      if (writeProblem !== undefined) this.add([...path, 'sql'], 'TOOLSHED_ERR_SQL_TEXT', `steps[${index}].sql ${writeProblem}`);
       compiled.params.forEach((ref, refIndex) => {
         const message = this.checkRef(ref, steps);
         if (message !== undefined) this.add([...path, 'sql'], 'TOOLSHED_ERR_SQL_PARAM', `steps[${index}].sql: ${message}`, this.positionInScalar([...path, 'sql'], compiled.offsets[refIndex] ?? 0));
@@ -230,7 +251,7 @@ class SemanticChecker {
     try {
       render = compileTemplate(template);
     } catch (error) {
-      const { line, column, message } = templateError(error);
+      const { line, column, message } = templateError(error, template);
       this.add(path, 'TOOLSHED_ERR_TEMPLATE_SYNTAX', `${fieldName(path)}: ${message}`, this.positionInTemplate(path, line, column));
       return undefined;
     }
@@ -290,20 +311,44 @@ class SemanticChecker {
   }
 }
 
-/** Handlebars reports parse errors in its message ("Parse error on line 3") or as properties. */
-function templateError(error: unknown): { line: number; column: number; message: string } {
+/** Statements a read step may run. */
+const READ_STATEMENTS = new Set(['select', 'with', 'values', 'table']);
+/** Keywords that change data or lock rows, which a read step must not contain anywhere (CTEs included). */
+const WRITE_KEYWORDS = new Set(['insert', 'update', 'delete', 'merge', 'truncate']);
+
+/** Explains why a step's SQL is not a plain read, or returns undefined when it is. */
+function readOnlyProblem(words: readonly string[]): string | undefined {
+  const first = words[0];
+  if (first === undefined) return 'has no statement; write a SELECT';
+  if (!READ_STATEMENTS.has(first)) return `is a ${first.toUpperCase()} statement, but this step only reads; a read step runs SELECT, WITH, VALUES or TABLE`;
+  const write = words.find((word) => WRITE_KEYWORDS.has(word));
+  if (write !== undefined) return `contains ${write.toUpperCase()}, but this step only reads; steps that change data must be declared as writes`;
+  return undefined;
+}
+
+/**
+ * Handlebars reports a block mismatch with `lineNumber` and `column` properties, but a parse error
+ * only as a message ("Parse error on line 3"), so its column comes from the lexer. A template that
+ * ends inside a block is reported at the block left open, which is where the fix goes.
+ */
+function templateError(error: unknown, template: string): { line: number; column: number; message: string } {
   const raw = error instanceof Error ? error.message : String(error);
   const withProperties = error as { lineNumber?: number; column?: number };
-  const lineFromMessage = /on line (\d+)/.exec(raw)?.[1];
-  const line = withProperties.lineNumber ?? (lineFromMessage === undefined ? 1 : Number(lineFromMessage));
-  const column = withProperties.column === undefined ? 1 : withProperties.column + 1;
-  const expecting = /Expecting (.*), got '([^']*)'/.exec(raw);
-  let message: string;
-  if (expecting !== null) {
-    const got = expecting[2] === 'EOF' ? 'the end of the template' : `'${expecting[2]}'`;
-    message = `Handlebars syntax error: found ${got} where ${expecting[1]} was expected; check that every {{#block}} has its {{/block}} and every {{ has its }}`;
-  } else {
-    message = `Handlebars syntax error: ${raw.split('\n')[0] ?? raw}`;
+  if (withProperties.lineNumber !== undefined) {
+    const column = withProperties.column === undefined ? 1 : withProperties.column + 1;
+    return { line: withProperties.lineNumber, column, message: `Handlebars syntax error: ${raw.split('\n')[0] ?? raw}` };
   }
-  return { line, column, message };
+
+  const stopped = parseErrorPosition();
+  const expecting = /Expecting (.*), got '([^']*)'/.exec(raw);
+  if (expecting === null) return { ...stopped, message: `Handlebars syntax error: ${raw.split('\n')[0] ?? raw}` };
+
+  const block = expecting[2] === 'EOF' ? unclosedBlock(template) : undefined;
+  if (block !== undefined) {
+    const name = block.name === '' ? 'block' : block.name;
+    return { line: block.line, column: block.column, message: `Handlebars syntax error: the {{#${name}}} block opened here is never closed; add {{/${name}}} where it should end` };
+  }
+  const got = expecting[2] === 'EOF' ? 'the end of the template' : `'${expecting[2]}'`;
+  const message = `Handlebars syntax error: found ${got} where ${expecting[1]} was expected; check that every {{#block}} has its {{/block}} and every {{ has its }}`;
+  return { ...stopped, message };
 }

@@ -19,6 +19,8 @@ export interface CompiledSql {
   /** Offsets of each reference in the source SQL, parallel to `params`, for locating problems. */
   offsets: number[];
   problems: SqlCompileProblem[];
+  /** Lowercase words outside strings, comments and quoted names, in order: the statement's keywords and names. */
+  words: string[];
 }
 
 const NAME = /[a-z_][a-z0-9_]*/iy;
@@ -28,6 +30,7 @@ export function compileSql(sql: string): CompiledSql {
   const offsets: number[] = [];
   const indexByKey = new Map<string, number>();
   const problems: SqlCompileProblem[] = [];
+  const words: string[] = [];
   let out = '';
   let i = 0;
 
@@ -80,12 +83,17 @@ export function compileSql(sql: string): CompiledSql {
       }
       // A trailing semicolon is dropped so that the statement can be wrapped in a row limit.
       i += 1;
+    } else if (/[a-z_]/i.test(ch ?? '') && !/[a-z0-9_$]/i.test(sql[i - 1] ?? '')) {
+      NAME.lastIndex = i;
+      const word = NAME.exec(sql)?.[0] ?? ch ?? '';
+      words.push(word.toLowerCase());
+      copyUntil(i + word.length);
     } else {
       copyUntil(i + 1);
     }
   }
 
-  return { text: out.trim(), params, offsets, problems };
+  return { text: out.trim(), params, offsets, problems, words };
 }
 
 function readReference(sql: string, start: number): ValueRef {

@@ -129,6 +129,70 @@ export function compileTemplate(source: string): RenderTemplate {
   return (context) => template(context, { allowProtoPropertiesByDefault: false });
 }
 
+/** A 1-based line and column inside a template. */
+export interface TemplatePosition {
+  line: number;
+  column: number;
+}
+
+/** The parts of Handlebars' Jison-generated parser used to locate parse errors; its type declarations omit them. */
+interface JisonParser {
+  terminals_: Record<number, string>;
+  lexer: {
+    EOF: number;
+    yytext: string;
+    yylloc: { first_line: number; first_column: number };
+    setInput(input: string): void;
+    lex(): number | string;
+  };
+}
+
+const parser = (handlebars as unknown as { Parser: JisonParser }).Parser;
+
+/**
+ * Where the lexer stopped when `compileTemplate` threw a parse error. Handlebars' message gives the
+ * line but no usable column, so this reads the location of the token the parser rejected. Call it
+ * before anything else parses a template, because every Handlebars instance shares the lexer.
+ */
+export function parseErrorPosition(): TemplatePosition {
+  const { first_line: line, first_column: column } = parser.lexer.yylloc;
+  return { line, column: column + 1 };
+}
+
+/**
+ * The innermost block (`{{#each}}`, `{{^if}}`, `{{#> partial}}`) that the template leaves open,
+ * found with Handlebars' own lexer so comments and raw blocks are skipped as Handlebars skips them.
+ * Returns undefined when every block is closed or the lexer rejects the text.
+ */
+export function unclosedBlock(source: string): (TemplatePosition & { name: string }) | undefined {
+  const open: Array<TemplatePosition & { name: string }> = [];
+  const lexer = parser.lexer;
+  lexer.setInput(source);
+  let expectName = false;
+  try {
+    // Every token but the last consumes at least one character, which bounds the loop.
+    for (let count = 0; count <= source.length + 1; count += 1) {
+      const token = lexer.lex();
+      const kind = typeof token === 'number' ? parser.terminals_[token] : token;
+      if (token === lexer.EOF || kind === 'EOF') break;
+      if (expectName && kind === 'ID') {
+        const innermost = open.at(-1);
+        if (innermost !== undefined) innermost.name = lexer.yytext;
+      }
+      expectName = false;
+      if (kind === 'OPEN_BLOCK' || kind === 'OPEN_INVERSE' || kind === 'OPEN_PARTIAL_BLOCK' || kind === 'OPEN_RAW_BLOCK') {
+        open.push({ line: lexer.yylloc.first_line, column: lexer.yylloc.first_column + 1, name: '' });
+        expectName = true;
+      } else if (kind === 'OPEN_ENDBLOCK' || kind === 'END_RAW_BLOCK') {
+        open.pop();
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return open.at(-1);
+}
+
 export interface TemplateRef {
   /** First segment of the path: an input name or a step id. */
   root: string;

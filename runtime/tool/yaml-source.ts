@@ -2,7 +2,7 @@
  * A tool file parsed with source positions, so that every problem found later (schema, SQL,
  * templates) can point at the line and column of the node it is about.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import type { Problem } from './problem.js';
 
 export type PathSegment = string | number;
@@ -26,14 +26,32 @@ export class YamlSource {
     this.document = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, version: '1.2' });
   }
 
-  /** YAML syntax errors and warnings as problems. */
+  /** YAML syntax errors and aliases to undefined anchors as problems, in file order. */
   syntaxProblems(): Problem[] {
-    return this.document.errors.map((error) => {
+    const found: Array<{ offset: number; problem: Problem }> = this.document.errors.map((error) => {
       const offset = error.pos[0];
-      const position = this.positionAt(offset);
       const code = error.code === 'DUPLICATE_KEY' ? 'TOOLSHED_ERR_DUPLICATE_KEY' : 'TOOLSHED_ERR_YAML';
-      return { file: this.file, ...position, code, message: explainYamlError(error.code, error.message, this.text, offset) };
+      return { offset, problem: { file: this.file, ...this.positionAt(offset), code, message: explainYamlError(error.code, error.message, this.text, offset) } };
     });
+    for (const alias of this.unresolvedAliases()) {
+      const message = `*${alias.source} is read as a YAML alias, but no anchor &${alias.source} is defined; quote a value that starts with *, such as a cron schedule "*/20 * * * *"`;
+      found.push({ offset: alias.offset, problem: { file: this.file, ...this.positionAt(alias.offset), code: 'TOOLSHED_ERR_YAML', message } });
+    }
+    return found.sort((a, b) => a.offset - b.offset).map((entry) => entry.problem);
+  }
+
+  /**
+   * Aliases such as `*not` whose anchor is never defined. The parser accepts them,
+   * but converting the document to values throws, so they must be reported first.
+   */
+  private unresolvedAliases(): Array<{ source: string; offset: number }> {
+    const aliases: Array<{ source: string; offset: number }> = [];
+    visit(this.document, {
+      Alias: (_, alias) => {
+        if (alias.resolve(this.document) === undefined) aliases.push({ source: alias.source, offset: alias.range?.[0] ?? 0 });
+      },
+    });
+    return aliases;
   }
 
   positionAt(offset: number): Position {

@@ -51,6 +51,11 @@ export class PgDatabase implements Database {
   async transaction<T>(options: TransactionOptions, work: (client: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A checked-out client that loses its connection emits 'error'; unheard, it would crash the process.
+    const onLostConnection = (): void => {
+      broken = true;
+    };
+    client.on('error', onLostConnection);
     const queryable: Queryable = {
       query: async (text, params) => {
         const result = await client.query({ text, values: params as unknown[] | undefined, query_timeout: options.timeoutMs + CLIENT_TIMEOUT_MARGIN_MS } as pg.QueryConfig);
@@ -69,6 +74,7 @@ export class PgDatabase implements Database {
       });
       throw error;
     } finally {
+      client.removeListener('error', onLostConnection);
       client.release(broken);
     }
   }
