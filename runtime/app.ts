@@ -10,7 +10,8 @@ import { loadToolDir, type LoadedTools } from './tool/load-dir.js';
 import { formatProblem } from './tool/problem.js';
 import { buildHttpServer } from './surfaces/http/server.js';
 import { ApiKeys } from './surfaces/http/api-keys.js';
-import type { ApiKeyConfig } from './config/load-config.js';
+import type { ApiKeyConfig, SlackConfig } from './config/load-config.js';
+import { slackCommandsPlugin } from './surfaces/slack/commands-route.js';
 
 export interface AppOptions {
   toolsDir: string;
@@ -20,6 +21,8 @@ export interface AppOptions {
   bodyLimit: number;
   /** Refuse to start when any tool file has problems, instead of serving the valid ones. */
   strict?: boolean;
+  /** Serves POST /slack/commands when set. */
+  slack?: SlackConfig;
 }
 
 export interface App {
@@ -46,7 +49,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   }
 
   const engine = new Engine({ tools: loaded.tools, databases: options.databases, logger: options.logger });
-  const http = await buildHttpServer({ engine, apiKeys: new ApiKeys(options.apiKeys), logger: options.logger, bodyLimit: options.bodyLimit });
+  const plugins = options.slack === undefined ? [] : [slackCommandsPlugin({ engine, config: options.slack, logger: options.logger })];
+  const http = await buildHttpServer({ engine, apiKeys: new ApiKeys(options.apiKeys), logger: options.logger, bodyLimit: options.bodyLimit, plugins });
   return {
     engine,
     http,

@@ -9,6 +9,7 @@ import { runDemo } from './demo-command.js';
 import { runTool } from './run-command.js';
 import { runValidate } from './validate-command.js';
 import { runList } from './list-command.js';
+import { runSlackManifest } from './slack-command.js';
 import { DEFAULT_DEMO_WORKERS } from './context.js';
 
 /** Where commands write; tests pass their own. */
@@ -96,6 +97,16 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(config)
     .addOption(tools)
     .action((options) => finish(runList(options, io)));
+
+  const slack = program.command('slack').description('Slack setup helpers.');
+  slack
+    .command('manifest')
+    .description('Print a Slack app manifest (YAML) with the slash commands, request URLs and scopes, to paste into "Create an app from a manifest".')
+    .requiredOption('--url <url>', "toolshed's public HTTPS address, such as https://toolshed.example.com")
+    .option('--name <name>', 'app name shown in Slack', 'toolshed')
+    .addOption(config)
+    .addOption(tools)
+    .action((options) => finish(runSlackManifest(options, io)));
 
   return program;
 }

@@ -29,6 +29,27 @@ export interface ApiKeyConfig {
   roles: string[];
 }
 
+export interface SlackConfig {
+  signingSecrets: string[];
+  command: string;
+  ackBudgetMs: number;
+  responseUrlHosts: string[];
+  botToken: string | undefined;
+  apiUrl: string;
+  defaultRoles: string[];
+  /** Roles by `TEAM_ID/USER_ID`. */
+  users: Record<string, string[]>;
+  /** Roles by user group id. */
+  userGroups: Record<string, string[]>;
+}
+
+export const SLACK_DEFAULTS = {
+  command: '/toolshed',
+  ackBudgetMs: 2_000,
+  responseUrlHosts: ['hooks.slack.com'],
+  apiUrl: 'https://slack.com/api',
+} as const;
+
 export interface Config {
   /** The file read, or undefined when toolshed runs without one. */
   file: string | undefined;
@@ -38,6 +59,7 @@ export interface Config {
   apiKeys: ApiKeyConfig[];
   /** Roles of whoever runs the CLI with this file. */
   cliRoles: string[];
+  slack: SlackConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +75,17 @@ interface ConfigFile {
   server?: { host?: string; port?: number | string; body_limit?: number };
   api_keys?: Array<{ name: string; key: string; roles?: string[] }>;
   cli?: { roles?: string[] };
+  slack?: {
+    signing_secrets: string[];
+    command?: string;
+    ack_budget_ms?: number;
+    response_url_hosts?: string[];
+    bot_token?: string;
+    api_url?: string;
+    default_roles?: string[];
+    users?: Record<string, string[]>;
+    user_groups?: Record<string, string[]>;
+  };
 }
 
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
@@ -98,6 +131,21 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
     server: { host: config.server?.host ?? DEFAULT_HOST, port, bodyLimit: config.server?.body_limit ?? DEFAULT_BODY_LIMIT },
     apiKeys: (config.api_keys ?? []).map((entry) => ({ name: entry.name, key: entry.key, roles: entry.roles ?? [] })),
     cliRoles: config.cli?.roles ?? [],
+    slack: config.slack === undefined ? undefined : slackConfig(config.slack),
+  };
+}
+
+function slackConfig(slack: NonNullable<ConfigFile['slack']>): SlackConfig {
+  return {
+    signingSecrets: slack.signing_secrets,
+    command: slack.command ?? SLACK_DEFAULTS.command,
+    ackBudgetMs: slack.ack_budget_ms ?? SLACK_DEFAULTS.ackBudgetMs,
+    responseUrlHosts: slack.response_url_hosts ?? [...SLACK_DEFAULTS.responseUrlHosts],
+    botToken: slack.bot_token,
+    apiUrl: slack.api_url ?? SLACK_DEFAULTS.apiUrl,
+    defaultRoles: slack.default_roles ?? [],
+    users: slack.users ?? {},
+    userGroups: slack.user_groups ?? {},
   };
 }
 

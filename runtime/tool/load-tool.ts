@@ -43,6 +43,7 @@ interface ToolFile {
   not_found?: string;
   timeout?: string;
   access?: { roles: string[] };
+  slack?: { command?: string; response_type?: 'ephemeral' | 'in_channel'; progress?: string };
 }
 
 export function loadTool(file: string, text: string, context: LoadContext = {}): LoadResult {
@@ -114,6 +115,7 @@ class SemanticChecker {
     const stepIds = steps.map((step) => step.id);
     const text = this.compileTemplateAt(['output', 'text'], this.file.output.text, [...this.inputNames, ...stepIds]);
     const notFound = this.file.not_found === undefined ? undefined : this.compileTemplateAt(['not_found'], this.file.not_found, [...this.inputNames, ...stepIds]);
+    const progress = this.file.slack?.progress === undefined ? undefined : this.compileTemplateAt(['slack', 'progress'], this.file.slack.progress, this.inputNames);
     const data = this.checkData(stepIds);
     const timeoutMs = this.timeout();
     if (this.problems.length > 0 || text === undefined) return undefined;
@@ -129,9 +131,10 @@ class SemanticChecker {
       notFound: this.file.not_found,
       timeoutMs,
       roles: this.file.access?.roles ?? [],
+      slack: { command: this.file.slack?.command, responseType: this.file.slack?.response_type ?? 'ephemeral', progress: this.file.slack?.progress },
       file: this.source.file,
       hash: createHash('sha256').update(this.source.text).digest('hex'),
-      compiled: { text, notFound, validateInputs: compileInputsValidator(inputs) },
+      compiled: { text, notFound, progress, validateInputs: compileInputsValidator(inputs) },
     };
   }
 
@@ -161,7 +164,7 @@ class SemanticChecker {
     }
   }
 
-  /** Reports each string-only or number-only keyword on an input of another type; returns true when there is none. */
+  /** Reports each string-only or number-only keyword on an input of another type, and returns true when there is none. */
   private checkKeywordsFitType(name: string, spec: InputSpec): boolean {
     const isNumber = spec.type === 'number' || spec.type === 'integer';
     const misplaced = [
@@ -302,9 +305,15 @@ class SemanticChecker {
     if (!isScalar(node)) return start;
     if (node.type === Scalar.BLOCK_LITERAL) {
       const contentLine = start.line + line;
-      const indent = /^ */.exec(this.source.text.split('\n')[contentLine - 1] ?? '')?.[0].length ?? 0;
-      return { line: contentLine, column: indent + column };
+      // Each file line is the block's indentation followed by the value's line, which keeps any
+      // deeper indentation of its own, so the difference in length is the block's indentation.
+      const fileLine = (this.source.text.split('\n')[contentLine - 1] ?? '').replace(/\r$/, '');
+      const valueLine = String(node.value).split('\n')[line - 1] ?? '';
+      return { line: contentLine, column: Math.max(0, fileLine.length - valueLine.length) + column };
     }
+    // NOTE: folded blocks and multi-line plain or quoted values join their lines. A position in a
+    // folded block points at its first line, and one after the first line of a plain or quoted
+    // value points at the value's start.
     if (node.type === Scalar.BLOCK_FOLDED) return { line: start.line + 1, column: start.column };
     const quote = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE ? 1 : 0;
     return line === 1 ? { line: start.line, column: start.column + quote + column - 1 } : start;
@@ -336,7 +345,11 @@ function templateError(error: unknown, template: string): { line: number; column
   const withProperties = error as { lineNumber?: number; column?: number };
   if (withProperties.lineNumber !== undefined) {
     const column = withProperties.column === undefined ? 1 : withProperties.column + 1;
-    return { line: withProperties.lineNumber, column, message: `Handlebars syntax error: ${raw.split('\n')[0] ?? raw}` };
+    // The message ends with " - 3:3", the position inside the template, which the problem replaces.
+    const firstLine = (raw.split('\n')[0] ?? raw).replace(/ - \d+:\d+$/, '');
+    const mismatch = /^(\S+) doesn't match (\S+)$/.exec(firstLine);
+    const explained = mismatch === null ? firstLine : `{{#${mismatch[1]}}} is closed by {{/${mismatch[2]}}}; close it with {{/${mismatch[1]}}}`;
+    return { line: withProperties.lineNumber, column, message: `Handlebars syntax error: ${explained}` };
   }
 
   const stopped = parseErrorPosition();
@@ -346,7 +359,7 @@ function templateError(error: unknown, template: string): { line: number; column
   const block = expecting[2] === 'EOF' ? unclosedBlock(template) : undefined;
   if (block !== undefined) {
     const name = block.name === '' ? 'block' : block.name;
-    return { line: block.line, column: block.column, message: `Handlebars syntax error: the {{#${name}}} block opened here is never closed; add {{/${name}}} where it should end` };
+    return { line: block.line, column: block.column, message: `Handlebars syntax error: the {{${block.sigil}${name}}} block opened here is never closed; add {{/${name}}} where it should end` };
   }
   const got = expecting[2] === 'EOF' ? 'the end of the template' : `'${expecting[2]}'`;
   const message = `Handlebars syntax error: found ${got} where ${expecting[1]} was expected; check that every {{#block}} has its {{/block}} and every {{ has its }}`;

@@ -45,9 +45,9 @@ export function checkAgainstSchema(source: YamlSource, value: unknown, name: Sch
   return dedupe(problems);
 }
 
-/** `anyOf`/`oneOf` summaries repeat what the branch errors already say. */
+/** `anyOf`/`oneOf` and `propertyNames` summaries repeat what the errors beneath them already report. */
 function isUseful(error: ErrorObject): boolean {
-  return error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && error.keyword !== 'if';
+  return error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && error.keyword !== 'if' && error.keyword !== 'propertyNames';
 }
 
 function dedupe(problems: Problem[]): Problem[] {
@@ -104,6 +104,13 @@ function toProblem(source: YamlSource, root: unknown, error: ErrorObject, schema
   const found = valueAt(root, path);
   const at = (code: ProblemCode, message: string, position = source.locate(path)): Problem => ({ file: source.file, ...position, code, message });
 
+  // An error about a mapping key (from `propertyNames`) carries the key, and its path is the mapping's.
+  if (error.propertyName !== undefined) {
+    const name = error.propertyName;
+    const rule = error.keyword === 'maxLength' ? `names may have at most ${String(error.params.limit)} characters` : 'names must be lowercase snake_case such as customer_email';
+    return at('TOOLSHED_ERR_VALUE', `${field} has the name "${name}"; ${rule}`, source.positionOf(source.keyAt(path, name)));
+  }
+
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(error.params.additionalProperty);
@@ -125,10 +132,6 @@ function toProblem(source: YamlSource, root: unknown, error: ErrorObject, schema
     }
     case 'pattern':
       return at('TOOLSHED_ERR_VALUE', `${field} is ${describe(found)}; ${patternHint(path, String(error.params.pattern))}`);
-    case 'propertyNames': {
-      const name = String(error.params.propertyName);
-      return at('TOOLSHED_ERR_VALUE', `${field} has the name "${name}"; names must be lowercase snake_case such as customer_email`, source.positionOf(source.keyAt(path, name)));
-    }
     default:
       return at('TOOLSHED_ERR_VALUE', `${field} ${error.message ?? 'is invalid'}, found ${describe(found)}`);
   }

@@ -150,27 +150,35 @@ interface JisonParser {
 const parser = (handlebars as unknown as { Parser: JisonParser }).Parser;
 
 /**
- * Where the lexer stopped when `compileTemplate` threw a parse error. Handlebars' message gives the
- * line but no usable column, so this reads the location of the token the parser rejected. Call it
- * before anything else parses a template, because every Handlebars instance shares the lexer.
+ * Returns where the lexer stopped when `compileTemplate` threw a parse error. Handlebars' message
+ * gives the line but no usable column, so this reads the location of the token the parser
+ * rejected. Call it before anything else parses a template, because every Handlebars instance
+ * shares the lexer.
  */
 export function parseErrorPosition(): TemplatePosition {
   const { first_line: line, first_column: column } = parser.lexer.yylloc;
   return { line, column: column + 1 };
 }
 
+/** A block's opening tag: `{{#each}}` has the sigil `#` and the name `each`. */
+export interface OpenBlock extends TemplatePosition {
+  sigil: '#' | '^';
+  name: string;
+}
+
 /**
- * The innermost block (`{{#each}}`, `{{^if}}`, `{{#> partial}}`) that the template leaves open,
- * found with Handlebars' own lexer so comments and raw blocks are skipped as Handlebars skips them.
- * Returns undefined when every block is closed or the lexer rejects the text.
+ * Finds the innermost block (`{{#each}}`, `{{^if}}`, `{{#> partial}}`) that the template leaves
+ * open. It uses Handlebars' own lexer, so comments and raw blocks are skipped as Handlebars skips
+ * them. Returns undefined when every block is closed or the lexer rejects the text.
  */
-export function unclosedBlock(source: string): (TemplatePosition & { name: string }) | undefined {
-  const open: Array<TemplatePosition & { name: string }> = [];
+export function unclosedBlock(source: string): OpenBlock | undefined {
+  const open: OpenBlock[] = [];
   const lexer = parser.lexer;
   lexer.setInput(source);
   let expectName = false;
   try {
-    // Every token but the last consumes at least one character, which bounds the loop.
+    // One token per character plus the end is more than any template yields, so the cap only
+    // stops a lexer that no longer advances.
     for (let count = 0; count <= source.length + 1; count += 1) {
       const token = lexer.lex();
       const kind = typeof token === 'number' ? parser.terminals_[token] : token;
@@ -181,7 +189,8 @@ export function unclosedBlock(source: string): (TemplatePosition & { name: strin
       }
       expectName = false;
       if (kind === 'OPEN_BLOCK' || kind === 'OPEN_INVERSE' || kind === 'OPEN_PARTIAL_BLOCK' || kind === 'OPEN_RAW_BLOCK') {
-        open.push({ line: lexer.yylloc.first_line, column: lexer.yylloc.first_column + 1, name: '' });
+        const sigil = kind === 'OPEN_INVERSE' ? '^' : '#';
+        open.push({ line: lexer.yylloc.first_line, column: lexer.yylloc.first_column + 1, sigil, name: '' });
         expectName = true;
       } else if (kind === 'OPEN_ENDBLOCK' || kind === 'END_RAW_BLOCK') {
         open.pop();

@@ -1,5 +1,5 @@
 /** A tool as loaded from its file: the author's declarations plus what the loader compiled. */
-import type { TemplateDelegate } from 'handlebars';
+import type { RenderTemplate } from './templates.js';
 import type { ValidateFunction } from 'ajv';
 
 export type InputType = 'string' | 'number' | 'integer' | 'boolean';
@@ -50,14 +50,17 @@ export interface Tool {
   output: { text: string; data: string[] };
   notFound: string | undefined;
   timeoutMs: number;
+  slack: { command: string | undefined; responseType: 'ephemeral' | 'in_channel'; progress: string | undefined };
   /** Roles allowed to run the tool; empty means any authenticated principal. */
   roles: string[];
   file: string;
   /** sha256 of the file's bytes: identifies the version of the tool that ran. */
   hash: string;
   compiled: {
-    text: TemplateDelegate;
-    notFound: TemplateDelegate | undefined;
+    text: RenderTemplate;
+    notFound: RenderTemplate | undefined;
+    /** Slack's acknowledgement while the tool runs, over the inputs. */
+    progress: RenderTemplate | undefined;
     validateInputs: ValidateFunction;
   };
 }

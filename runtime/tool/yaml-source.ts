@@ -41,7 +41,7 @@ export class YamlSource {
   }
 
   /**
-   * Aliases such as `*not` whose anchor is never defined. The parser accepts them,
+   * Finds aliases such as `*not` whose anchor is never defined. The parser accepts them,
    * but converting the document to values throws, so they must be reported first.
    */
   private unresolvedAliases(): Array<{ source: string; offset: number }> {
