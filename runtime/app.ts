@@ -1,10 +1,10 @@
 /**
- * Assembles a running toolshed from its parts: tool files, databases, the engine and the HTTP
- * server. `toolshed serve` and `toolshed demo` both start through here.
+ * Assembles a running toolshed from its parts: tool files, databases, the audit log, the engine
+ * and the HTTP server. `toolshed serve` and `toolshed demo` both start through here.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Engine } from './engine/engine.js';
+import { Engine, type RateLimits } from './engine/engine.js';
 import type { Database } from './connectors/postgres/database.js';
 import { loadToolDir, type LoadedTools } from './tool/load-dir.js';
 import { formatProblem } from './tool/problem.js';
@@ -12,6 +12,10 @@ import { buildHttpServer } from './surfaces/http/server.js';
 import { ApiKeys } from './surfaces/http/api-keys.js';
 import type { ApiKeyConfig, SlackConfig } from './config/load-config.js';
 import { slackCommandsPlugin } from './surfaces/slack/commands-route.js';
+import { slackInteractionsPlugin } from './surfaces/slack/interactions-route.js';
+import { AuditLog } from './audit/audit-log.js';
+import { UsageLog } from './audit/usage-log.js';
+import { ensureRuntimeTables } from './audit/runtime-tables.js';
 
 export interface AppOptions {
   toolsDir: string;
@@ -21,14 +25,20 @@ export interface AppOptions {
   bodyLimit: number;
   /** Refuse to start when any tool file has problems, instead of serving the valid ones. */
   strict?: boolean;
-  /** Serves POST /slack/commands when set. */
+  /** Serves POST /slack/commands and /slack/interactions when set. */
   slack?: SlackConfig;
+  /** Connection that holds the audit log and the other toolshed_* tables. Default: default. */
+  auditConnection?: string;
+  confirmationSecret?: string;
+  rateLimits?: RateLimits;
 }
 
 export interface App {
   engine: Engine;
   http: FastifyInstance;
   loaded: LoadedTools;
+  audit: AuditLog | undefined;
+  usage: UsageLog | undefined;
   close(): Promise<void>;
 }
 
@@ -48,16 +58,39 @@ export async function createApp(options: AppOptions): Promise<App> {
     options.logger.warn({ problems, excluded_files: [...invalidFiles] }, `${invalidFiles.size} tool file(s) have problems and are not served; run toolshed validate for details`);
   }
 
-  const engine = new Engine({ tools: loaded.tools, databases: options.databases, logger: options.logger });
-  const plugins = options.slack === undefined ? [] : [slackCommandsPlugin({ engine, config: options.slack, logger: options.logger })];
-  const http = await buildHttpServer({ engine, apiKeys: new ApiKeys(options.apiKeys), logger: options.logger, bodyLimit: options.bodyLimit, plugins });
+  const { audit, usage } = await openAuditLog(options);
+  if (options.confirmationSecret === undefined && loaded.tools.some((tool) => tool.writes)) {
+    options.logger.warn('confirmation_secret is not set, so a write tool preview can be confirmed only on the process that made it');
+  }
+  const engine = new Engine({ tools: loaded.tools, databases: options.databases, logger: options.logger, audit, usage, confirmationSecret: options.confirmationSecret, rateLimits: options.rateLimits });
+  const plugins = options.slack === undefined ? [] : [slackCommandsPlugin({ engine, config: options.slack, logger: options.logger }), slackInteractionsPlugin({ engine, config: options.slack, logger: options.logger })];
+  const http = await buildHttpServer({ engine, apiKeys: new ApiKeys(options.apiKeys), logger: options.logger, bodyLimit: options.bodyLimit, plugins, audit, usage });
   return {
     engine,
     http,
     loaded,
+    audit,
+    usage,
     close: async () => {
       await http.close();
+      await usage?.flush();
       await Promise.all([...options.databases.values()].map((database) => database.close()));
     },
   };
+}
+
+async function openAuditLog(options: AppOptions): Promise<{ audit: AuditLog | undefined; usage: UsageLog | undefined }> {
+  const name = options.auditConnection ?? 'default';
+  const database = options.databases.get(name);
+  if (database === undefined) {
+    options.logger.warn({ connection: name }, 'no connection for the audit log, so write tools and audited tools cannot run');
+    return { audit: undefined, usage: undefined };
+  }
+  try {
+    await ensureRuntimeTables(database);
+  } catch (error) {
+    // The database may be down at startup; reads still work once it is back, writes fail safely.
+    options.logger.error({ connection: name, detail: (error as Error).message }, 'creating the audit tables failed; write tools will fail until they exist');
+  }
+  return { audit: new AuditLog(database), usage: new UsageLog(database, options.logger) };
 }

@@ -14,6 +14,11 @@ export const ERROR_STATUS = {
   TOOLSHED_ERR_INVALID_REQUEST: 400,
   TOOLSHED_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   TOOLSHED_ERR_BODY_TOO_LARGE: 413,
+  TOOLSHED_ERR_ROW_GUARD: 409,
+  TOOLSHED_ERR_CONFIRMATION_INVALID: 409,
+  TOOLSHED_ERR_APPROVAL_NOT_FOUND: 404,
+  TOOLSHED_ERR_RATE_LIMITED: 429,
+  TOOLSHED_ERR_AUDIT_UNAVAILABLE: 503,
   TOOLSHED_ERR_TOO_MANY_ROWS: 500,
   TOOLSHED_ERR_STEP_FAILED: 500,
   TOOLSHED_ERR_RENDER_FAILED: 500,
@@ -36,14 +41,17 @@ export class ToolshedError extends Error {
   readonly fields: FieldError[] | undefined;
   /** Engineer-facing detail (driver message, SQL state); logged, never returned. */
   readonly detail: string | undefined;
+  /** For rate limits: when the runner may try again. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { fields?: FieldError[]; detail?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { fields?: FieldError[]; detail?: string; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = 'ToolshedError';
     this.code = code;
     this.status = ERROR_STATUS[code];
     this.fields = options.fields;
     this.detail = options.detail;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -15,6 +15,8 @@ import { CliError } from './exit-codes.js';
 
 export const CONFIG_FILE = 'toolshed.yaml';
 export const DEFAULT_DEMO_WORKERS = 5_000;
+/** Workers in the demo data `toolshed run` loads for itself: fewer, so a one-off run starts quickly. */
+export const CLI_DEMO_WORKERS = 1_000;
 
 export interface CommonOptions {
   config?: string;
@@ -48,8 +50,8 @@ export function openDatabases(config: Config): Map<string, Database> {
 export async function databasesForRun(config: Config | undefined, databaseUrl: string | undefined, print: (line: string) => void): Promise<Map<string, Database>> {
   if (config !== undefined && databaseUrl === undefined) return openDatabases(config);
   if (databaseUrl !== undefined) return new Map([['default', new PgDatabase({ url: databaseUrl })]]);
-  print(`No ${CONFIG_FILE} here, so this runs on a fresh embedded demo database (${DEFAULT_DEMO_WORKERS.toLocaleString('en-US')} workers).`);
-  const demo = await openDemoDatabase({ workers: DEFAULT_DEMO_WORKERS });
+  print(`No ${CONFIG_FILE} here, so this runs on a fresh embedded demo database (${CLI_DEMO_WORKERS.toLocaleString('en-US')} workers, the same first workers as the demo server's).`);
+  const demo = await openDemoDatabase({ workers: CLI_DEMO_WORKERS });
   return new Map([['default', demo.database]]);
 }
 

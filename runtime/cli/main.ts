@@ -2,6 +2,7 @@
  * The `toolshed` command: serve, demo, run, validate and list. Exit codes: 0 ok, 1 a tool failed
  * or found nothing it had to find, 2 wrong usage or invalid tool files or configuration.
  */
+import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, CliError } from './exit-codes.js';
 import { runServe } from './serve-command.js';
@@ -10,18 +11,31 @@ import { runTool } from './run-command.js';
 import { runValidate } from './validate-command.js';
 import { runList } from './list-command.js';
 import { runSlackManifest } from './slack-command.js';
+import { runAudit, runUsage, DEFAULT_URL } from './audit-command.js';
 import { DEFAULT_DEMO_WORKERS } from './context.js';
 
 /** Where commands write; tests pass their own. */
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Asks a yes/no question; absent when nobody can answer (no terminal). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 const defaultIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  confirm: process.stdin.isTTY ? askOnTerminal : undefined,
 };
+
+async function askOnTerminal(question: string): Promise<boolean> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await prompt.question(question)).trim().toLowerCase() === 'yes';
+  } finally {
+    prompt.close();
+  }
+}
 
 /** Largest demo: the generator is tested up to this size, and PGlite keeps it in memory. */
 const MAX_DEMO_WORKERS = 2_000_000;
@@ -79,10 +93,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(tools)
     .option('--database-url <url>', 'run against this PostgreSQL server (tables in toolshed_demo, then public) instead of toolshed.yaml or the demo data')
     .option('--json', 'print the whole result as JSON (run id, text and data)')
+    .option('--dry-run', 'for a write tool: run every step, print the preview and counts, and change nothing')
+    .option('--yes', 'for a write tool: make the change without asking (for scripts)')
     .allowUnknownOption()
     .allowExcessArguments()
     .addHelpText('after', '\nExamples:\n  toolshed run worker-lookup maria.gonzalez417@example.com\n  toolshed run worker-lookup --email maria.gonzalez417@example.com --json')
-    .action((tool: string, inputs: string[], options) => finish(runTool(tool, inputs, options, io)));
+    .action((tool: string, inputs: string[], options) => finish(runTool(tool, inputs, { ...options, confirm: io.confirm }, io)));
 
   program
     .command('validate')
@@ -97,6 +113,28 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(config)
     .addOption(tools)
     .action((options) => finish(runList(options, io)));
+
+  const url = new Option('--url <url>', `address of the running toolshed (default: TOOLSHED_URL, else ${DEFAULT_URL}); the API key comes from TOOLSHED_API_KEY`);
+  program
+    .command('audit')
+    .description('Print audit log entries, newest first, from a running toolshed (needs the auditor role).')
+    .addOption(url)
+    .option('--tool <name>', 'only this tool')
+    .option('--principal <id>', 'only this principal, such as key:support-bot or slack:T0123/U0456')
+    .option('--outcome <outcome>', 'only this outcome: ok, denied, invalid, not_found, confirmed, cancelled, rolled_back, pending_approval, rejected, error')
+    .option('--since <time>', 'entries at or after this ISO 8601 time')
+    .option('--until <time>', 'entries before this ISO 8601 time')
+    .option('--limit <count>', 'most entries printed (1 to 1000, default 100)')
+    .option('--json', 'print JSON')
+    .action((options) => finish(runAudit(options, io)));
+
+  program
+    .command('usage')
+    .description('Print runs per tool, distinct principals, last use and error rate, to find tools nobody uses.')
+    .addOption(url)
+    .option('--since <time>', 'count runs at or after this ISO 8601 time')
+    .option('--json', 'print JSON')
+    .action((options) => finish(runUsage(options, io)));
 
   const slack = program.command('slack').description('Slack setup helpers.');
   slack

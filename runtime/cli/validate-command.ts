@@ -10,7 +10,7 @@ import type { CliIo } from './main.js';
 export async function runValidate(dir: string | undefined, options: CommonOptions, io: CliIo): Promise<number> {
   const config = await readConfig(options);
   const directory = dir === undefined ? toolsDirectory({}, config) : resolve(dir);
-  if (!existsSync(directory) || !statSync(directory).isDirectory()) throw new CliError(`${directory} is not a directory; give the directory that holds the tool files`);
+  if (!existsSync(directory) || !statSync(directory).isDirectory()) throw new CliError(existsSync(directory) ? `${directory} is not a directory; give the directory that holds the tool files` : `${directory} does not exist; give the directory that holds the tool files`);
 
   const connections = config === undefined ? ['default'] : Object.keys(config.connections);
   const loaded = await loadToolDir(directory, { connections });
@@ -21,6 +21,6 @@ export async function runValidate(dir: string | undefined, options: CommonOption
     io.err(`No tool files (*.yaml, *.yml) in ${directory}.`);
     return EXIT.USAGE;
   }
-  io.err(`${loaded.files.length} file(s) checked: ${loaded.tools.length} valid, ${invalidFiles} with ${loaded.problems.length} problem(s).`);
+  io.err(invalidFiles === 0 ? `${loaded.files.length} file(s) checked, all valid.` : `${loaded.files.length} file(s) checked: ${loaded.tools.length} valid, ${invalidFiles} with problems (${loaded.problems.length} in all). A file's reference checks run once its YAML and schema problems are fixed.`);
   return loaded.problems.length > 0 ? EXIT.USAGE : EXIT.OK;
 }

@@ -14,6 +14,8 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 /** Shortest API key accepted: about 128 bits of randomness in base64. */
 export const MIN_API_KEY_LENGTH = 24;
+/** Runs per minute per principal and tool when toolshed.yaml sets no rate_limits. */
+export const DEFAULT_RATE_PER_MINUTE = 120;
 
 const ENV_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -45,7 +47,7 @@ export interface SlackConfig {
 
 export const SLACK_DEFAULTS = {
   command: '/toolshed',
-  ackBudgetMs: 2_000,
+  ackBudgetMs: 50,
   responseUrlHosts: ['hooks.slack.com'],
   apiUrl: 'https://slack.com/api',
 } as const;
@@ -60,6 +62,9 @@ export interface Config {
   /** Roles of whoever runs the CLI with this file. */
   cliRoles: string[];
   slack: SlackConfig | undefined;
+  confirmationSecret: string | undefined;
+  auditConnection: string;
+  rateLimits: { perMinute: number; tools: Record<string, number> };
 }
 
 export class ConfigError extends Error {
@@ -75,6 +80,9 @@ interface ConfigFile {
   server?: { host?: string; port?: number | string; body_limit?: number };
   api_keys?: Array<{ name: string; key: string; roles?: string[] }>;
   cli?: { roles?: string[] };
+  confirmation_secret?: string;
+  audit?: { connection?: string };
+  rate_limits?: { per_minute?: number; tools?: Record<string, number> };
   slack?: {
     signing_secrets: string[];
     command?: string;
@@ -132,6 +140,9 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
     apiKeys: (config.api_keys ?? []).map((entry) => ({ name: entry.name, key: entry.key, roles: entry.roles ?? [] })),
     cliRoles: config.cli?.roles ?? [],
     slack: config.slack === undefined ? undefined : slackConfig(config.slack),
+    confirmationSecret: config.confirmation_secret,
+    auditConnection: config.audit?.connection ?? 'default',
+    rateLimits: { perMinute: config.rate_limits?.per_minute ?? DEFAULT_RATE_PER_MINUTE, tools: config.rate_limits?.tools ?? {} },
   };
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createApp, type App } from '../app.js';
 import { resolvePackagePath } from '../package-root.js';
-import { DEFAULT_BODY_LIMIT } from '../config/load-config.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_RATE_PER_MINUTE } from '../config/load-config.js';
 import { openDemoDatabase } from './demo-database.js';
 import type { DemoSummary } from '../../examples/demo/generate.js';
 
@@ -26,21 +26,27 @@ export async function startDemo(options: DemoOptions): Promise<{ app: App; url: 
   const { database, summary } = await openDemoDatabase({ workers: options.workers, databaseUrl: options.databaseUrl });
 
   const apiKey = randomBytes(24).toString('base64url');
+  const csmKey = randomBytes(24).toString('base64url');
   const app = await createApp({
     toolsDir: resolvePackagePath('tools'),
     databases: new Map([['default', database]]),
-    apiKeys: [{ name: 'demo', key: apiKey, roles: DEMO_ROLES }],
+    apiKeys: [
+      { name: 'demo-lead', key: apiKey, roles: DEMO_ROLES },
+      { name: 'demo-csm', key: csmKey, roles: ['support'] },
+    ],
     logger: options.logger,
     bodyLimit: DEFAULT_BODY_LIMIT,
+    rateLimits: { perMinute: DEFAULT_RATE_PER_MINUTE, tools: {} },
   });
   const address = await app.http.listen({ host: options.host, port: options.port });
   const url = address.replace('://[::1]', '://localhost');
 
-  printInstructions(options.print, url, apiKey, summary, app);
+  printInstructions(options.print, url, { apiKey, csmKey }, summary, app);
   return { app, url, apiKey, summary };
 }
 
-function printInstructions(print: (line: string) => void, url: string, apiKey: string, summary: DemoSummary, app: App): void {
+function printInstructions(print: (line: string) => void, url: string, keys: { apiKey: string; csmKey: string }, summary: DemoSummary, app: App): void {
+  const { apiKey, csmKey } = keys;
   const tools = [...app.engine.tools.keys()].sort().join(', ');
   print('');
   print(`toolshed demo is serving ${app.engine.tools.size} tool(s) on ${url}: ${tools}`);
@@ -51,6 +57,13 @@ function printInstructions(print: (line: string) => void, url: string, apiKey: s
   print(`  curl -s -X POST ${url}/tools/worker-lookup/run -H "Authorization: Bearer $TOOLSHED_API_KEY" -H 'content-type: application/json' -d '{"email": "${summary.sampleEmail}"}'`);
   print(`  curl -s -X POST ${url}/tools/worker-lookup/run -H "Authorization: Bearer $TOOLSHED_API_KEY" -d 'email=nobody@example.com'`);
   print(`  curl -s ${url}/tools -H "Authorization: Bearer $TOOLSHED_API_KEY"`);
+  print('');
+  print('Lift a blacklist (role support-lead): the first call previews and returns a confirmation token, the second executes.');
+  print(`  curl -s -X POST ${url}/tools/unblacklist-worker/run -H "Authorization: Bearer $TOOLSHED_API_KEY" -H 'content-type: application/json' -d '{"email": "${summary.blacklistedEmail}", "reason": "Blacklisted by mistake"}'`);
+  print(`  curl -s -X POST ${url}/tools/unblacklist-worker/run -H "Authorization: Bearer $TOOLSHED_API_KEY" -H 'content-type: application/json' -d '{"email": "${summary.blacklistedEmail}", "reason": "Blacklisted by mistake", "confirmation_token": "TOKEN"}'`);
+  print(`  ${summary.doubleBlacklistedEmail} has two blacklisted applications, so the tool refuses to change anything.`);
+  print(`  A CSM key without the role is refused: export TOOLSHED_CSM_KEY=${csmKey}`);
+  print(`  The audit log: TOOLSHED_API_KEY=$TOOLSHED_API_KEY npx toolshed audit --url ${url}   and   npx toolshed usage --url ${url}`);
   print('');
   print('From the CLI, in another terminal (it uses its own copy of the demo data):');
   print(`  npx toolshed run worker-lookup ${summary.sampleEmail}`);

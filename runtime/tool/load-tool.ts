@@ -13,10 +13,14 @@ import { compileTemplate, parseErrorPosition, templateRefs, unclosedBlock, type 
 import { checkInputValue, compileInputsValidator } from './input-schema.js';
 import { closestName } from './suggest.js';
 import type { InputSpec, SqlStep, Tool, ValueRef } from './types.js';
+import { RUN_VALUE_NAMES } from '../engine/run-steps.js';
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
 export const MAX_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_LIMIT = 100;
+
+/** Types given to input parameters; strings stay untyped so PostgreSQL reads them as the column's type. */
+const SQL_CASTS: Record<string, string | undefined> = { number: 'numeric', integer: 'int8', boolean: 'boolean', string: undefined };
 
 /** Input keywords that apply to one value type only. */
 const STRING_KEYWORDS = ['format', 'pattern', 'minLength', 'maxLength'] as const;
@@ -38,11 +42,14 @@ interface ToolFile {
   title: string;
   description?: string;
   inputs?: Record<string, InputSpec>;
-  steps: Array<{ id: string; connection?: string; sql: string; expect?: SqlStep['expect']; limit?: number }>;
+  steps: Array<{ id: string; connection?: string; sql: string; expect?: SqlStep['expect']; limit?: number; write?: boolean; max_rows?: number; expect_rows?: number }>;
   output: { text: string; data?: string[] };
   not_found?: string;
   timeout?: string;
   access?: { roles: string[] };
+  preview?: string;
+  audit?: boolean;
+  approval?: { roles: string[] };
   slack?: { command?: string; response_type?: 'ephemeral' | 'in_channel'; progress?: string };
 }
 
@@ -113,8 +120,11 @@ class SemanticChecker {
     this.checkInputs(inputs);
     const steps = this.compileSteps();
     const stepIds = steps.map((step) => step.id);
-    const text = this.compileTemplateAt(['output', 'text'], this.file.output.text, [...this.inputNames, ...stepIds]);
+    const text = this.compileTemplateAt(['output', 'text'], this.file.output.text, [...this.inputNames, ...stepIds, 'run']);
     const notFound = this.file.not_found === undefined ? undefined : this.compileTemplateAt(['not_found'], this.file.not_found, [...this.inputNames, ...stepIds]);
+    const writes = steps.some((step) => step.write);
+    this.checkWriteTool(writes);
+    const preview = this.file.preview === undefined ? undefined : this.compileTemplateAt(['preview'], this.file.preview, [...this.inputNames, ...stepIds, 'run']);
     const progress = this.file.slack?.progress === undefined ? undefined : this.compileTemplateAt(['slack', 'progress'], this.file.slack.progress, this.inputNames);
     const data = this.checkData(stepIds);
     const timeoutMs = this.timeout();
@@ -131,10 +141,13 @@ class SemanticChecker {
       notFound: this.file.not_found,
       timeoutMs,
       roles: this.file.access?.roles ?? [],
+      writes,
+      audit: writes || this.file.audit === true,
+      approvalRoles: this.file.approval?.roles ?? [],
       slack: { command: this.file.slack?.command, responseType: this.file.slack?.response_type ?? 'ephemeral', progress: this.file.slack?.progress },
       file: this.source.file,
       hash: createHash('sha256').update(this.source.text).digest('hex'),
-      compiled: { text, notFound, progress, validateInputs: compileInputsValidator(inputs) },
+      compiled: { text, notFound, progress, preview, validateInputs: compileInputsValidator(inputs) },
     };
   }
 
@@ -188,6 +201,8 @@ class SemanticChecker {
       const first = seen.get(declared.id);
       if (first !== undefined) {
         this.add([...path, 'id'], 'TOOLSHED_ERR_DUPLICATE_ID', `step id "${declared.id}" is already used by steps[${first}]; give each step its own id`);
+      } else if (declared.id === 'run') {
+        this.add([...path, 'id'], 'TOOLSHED_ERR_DUPLICATE_ID', 'step id "run" is reserved for the values of the run (:run.principal, :run.id); rename the step');
       } else if (this.inputNames.includes(declared.id)) {
         this.add([...path, 'id'], 'TOOLSHED_ERR_DUPLICATE_ID', `step id "${declared.id}" is also an input name, so templates could not tell them apart; rename the step`);
       }
@@ -206,13 +221,14 @@ class SemanticChecker {
         this.add([...path, 'connection'], 'TOOLSHED_ERR_UNKNOWN_CONNECTION', `steps[${index}] uses the connection "${connection}" but steps[0] uses "${firstConnection}"; a tool's steps run in one transaction, so they must share one connection`);
       }
 
-      const compiled = compileSql(declared.sql);
+      const compiled = compileSql(declared.sql, (ref) => (ref.kind === 'input' ? SQL_CASTS[this.file.inputs?.[ref.name]?.type ?? 'string'] : undefined));
       for (const sqlProblem of compiled.problems) {
         const code = sqlProblem.kind === 'param' ? 'TOOLSHED_ERR_SQL_PARAM' : 'TOOLSHED_ERR_SQL_TEXT';
         this.add([...path, 'sql'], code, `steps[${index}].sql: ${sqlProblem.message}`, this.positionInScalar([...path, 'sql'], sqlProblem.offset));
       }
-      const writeProblem = readOnlyProblem(compiled.words);
-      if (writeProblem !== undefined) this.add([...path, 'sql'], 'TOOLSHED_ERR_SQL_TEXT', `steps[${index}].sql ${writeProblem}`);
+      const statementProblem = declared.write === true ? writeStatementProblem(compiled.words) : readOnlyProblem(compiled.words);
+      if (statementProblem !== undefined) this.add([...path, 'sql'], 'TOOLSHED_ERR_SQL_TEXT', `steps[${index}].sql ${statementProblem}`);
+      this.checkWriteBounds(declared, path, index);
       compiled.params.forEach((ref, refIndex) => {
         const message = this.checkRef(ref, steps);
         if (message !== undefined) this.add([...path, 'sql'], 'TOOLSHED_ERR_SQL_PARAM', `steps[${index}].sql: ${message}`, this.positionInScalar([...path, 'sql'], compiled.offsets[refIndex] ?? 0));
@@ -222,12 +238,26 @@ class SemanticChecker {
         id: declared.id,
         connection,
         sql: declared.sql,
-        expect: declared.expect ?? 'many',
+        expect: declared.write === true ? 'many' : (declared.expect ?? 'many'),
         limit: declared.limit ?? DEFAULT_LIMIT,
+        write: declared.write === true,
+        maxRows: declared.max_rows,
+        expectRows: declared.expect_rows,
         compiled: { text: compiled.text, params: compiled.params },
       });
     });
     return steps;
+  }
+
+  private checkWriteBounds(declared: ToolFile['steps'][number], path: PathSegment[], index: number): void {
+    const bounded = declared.max_rows !== undefined || declared.expect_rows !== undefined;
+    if (declared.write === true) {
+      if (!bounded) this.add([...path, 'write'], 'TOOLSHED_ERR_MISSING_KEY', `steps[${index}] writes but does not bound how many rows it may change; add max_rows (a limit) or expect_rows (an exact count)`);
+      if (declared.max_rows !== undefined && declared.expect_rows !== undefined) this.add([...path, 'expect_rows'], 'TOOLSHED_ERR_VALUE', `steps[${index}] has both max_rows and expect_rows; keep one`);
+      if (declared.expect !== undefined) this.add([...path, 'expect'], 'TOOLSHED_ERR_VALUE', `steps[${index}] writes, so expect does not apply; its result is the list of RETURNING rows`);
+      return;
+    }
+    if (bounded) this.add([...path, declared.max_rows !== undefined ? 'max_rows' : 'expect_rows'], 'TOOLSHED_ERR_VALUE', `steps[${index}] has a row bound but is not a write step; add write: true or remove the bound`);
   }
 
   private checkRef(ref: ValueRef, earlier: readonly SqlStep[]): string | undefined {
@@ -236,6 +266,10 @@ class SemanticChecker {
       const suggestion = closestName(ref.name, this.inputNames);
       const hint = suggestion === undefined ? `declare it under inputs` : `did you mean :${suggestion}?`;
       return `:${ref.name} names no input; ${hint}`;
+    }
+    if (ref.step === 'run') {
+      if ((RUN_VALUE_NAMES as readonly string[]).includes(ref.column)) return undefined;
+      return `:run.${ref.column} is not a value of the run; use :run.principal, :run.id or :run.surface`;
     }
     const step = earlier.find((candidate) => candidate.id === ref.step);
     if (step === undefined) {
@@ -265,6 +299,15 @@ class SemanticChecker {
       this.add(path, 'TOOLSHED_ERR_TEMPLATE_REF', `${fieldName(path)} uses {{${ref.root}}}, which is neither an input nor a step; ${hint}`, this.positionInTemplate(path, ref.line, ref.column));
     }
     return render;
+  }
+
+  private checkWriteTool(writes: boolean): void {
+    if (writes) {
+      if (this.file.access === undefined) this.add(['name'], 'TOOLSHED_ERR_MISSING_KEY', 'this tool writes, so it must say who may run it; add access: { roles: [ROLE] }');
+      return;
+    }
+    if (this.file.preview !== undefined) this.add(['preview'], 'TOOLSHED_ERR_VALUE', 'preview applies only to tools with a write step; remove it');
+    if (this.file.approval !== undefined) this.add(['approval'], 'TOOLSHED_ERR_VALUE', 'approval applies only to tools with a write step; remove it');
   }
 
   private checkData(stepIds: readonly string[]): string[] {
@@ -331,7 +374,23 @@ function readOnlyProblem(words: readonly string[]): string | undefined {
   if (first === undefined) return 'has no statement; write a SELECT';
   if (!READ_STATEMENTS.has(first)) return `is a ${first.toUpperCase()} statement, but this step only reads; a read step runs SELECT, WITH, VALUES or TABLE`;
   const write = words.find((word) => WRITE_KEYWORDS.has(word));
-  if (write !== undefined) return `contains ${write.toUpperCase()}, but this step only reads; steps that change data must be declared as writes`;
+  if (write !== undefined) return `contains ${write.toUpperCase()}, but this step only reads; mark a step that changes data with write: true`;
+  return undefined;
+}
+
+/** Statements a write step may run. */
+const WRITE_STATEMENTS = new Set(['insert', 'update', 'delete', 'with']);
+
+/** Explains why a write step's SQL is not a bounded INSERT, UPDATE or DELETE, or returns undefined. */
+function writeStatementProblem(words: readonly string[]): string | undefined {
+  const first = words[0];
+  if (first === undefined || !WRITE_STATEMENTS.has(first)) return `is ${first === undefined ? 'empty' : `a ${first.toUpperCase()} statement`}; a write step runs INSERT, UPDATE or DELETE`;
+  if (first === 'with' && !words.some((word) => WRITE_KEYWORDS.has(word))) return 'is marked write: true but changes nothing; remove write: true or write an INSERT, UPDATE or DELETE';
+  if (words.includes('truncate') || words.includes('merge')) return 'uses TRUNCATE or MERGE, which toolshed does not run; write an UPDATE, DELETE or INSERT with a WHERE clause';
+  for (const verb of ['update', 'delete'] as const) {
+    const at = words.indexOf(verb);
+    if (at !== -1 && !words.slice(at).includes('where')) return `has ${verb.toUpperCase()} without WHERE, which would change every row; add a WHERE clause`;
+  }
   return undefined;
 }
 

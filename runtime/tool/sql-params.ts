@@ -25,7 +25,12 @@ export interface CompiledSql {
 
 const NAME = /[a-z_][a-z0-9_]*/iy;
 
-export function compileSql(sql: string): CompiledSql {
+/**
+ * Compiles named references to bind parameters. `castFor` may give a type for a reference, such
+ * as `numeric` for a number input, so PostgreSQL does not infer a narrower type from the context
+ * (in `:amount * 100`, an untyped parameter would be read as an integer).
+ */
+export function compileSql(sql: string, castFor: (ref: ValueRef) => string | undefined = () => undefined): CompiledSql {
   const params: ValueRef[] = [];
   const offsets: number[] = [];
   const indexByKey = new Map<string, number>();
@@ -75,7 +80,8 @@ export function compileSql(sql: string): CompiledSql {
         index = params.length;
         indexByKey.set(key, index);
       }
-      out += `$${index}`;
+      const cast = castFor(ref);
+      out += cast === undefined ? `$${index}` : `$${index}::${cast}`;
       i += 1 + key.length;
     } else if (ch === ';') {
       if (sql.slice(i + 1).replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, '').trim() !== '') {

@@ -33,6 +33,12 @@ export interface SqlStep {
   sql: string;
   expect: Expect;
   limit: number;
+  /** True for INSERT, UPDATE and DELETE steps; they run unwrapped and their row count is bounded. */
+  write: boolean;
+  /** Most rows a write step may change. */
+  maxRows: number | undefined;
+  /** Exact number of rows a write step must change. */
+  expectRows: number | undefined;
   /** The SQL with `$1..$n` in place of named references, and what each `$n` binds. */
   compiled: { text: string; params: ValueRef[] };
 }
@@ -51,6 +57,12 @@ export interface Tool {
   notFound: string | undefined;
   timeoutMs: number;
   slack: { command: string | undefined; responseType: 'ephemeral' | 'in_channel'; progress: string | undefined };
+  /** True when any step writes: the tool then needs confirmation and is always audited. */
+  writes: boolean;
+  /** Whether runs go to the audit log (always for write tools). */
+  audit: boolean;
+  /** Roles that may approve a write after confirmation; empty means no approval step. */
+  approvalRoles: string[];
   /** Roles allowed to run the tool; empty means any authenticated principal. */
   roles: string[];
   file: string;
@@ -59,6 +71,8 @@ export interface Tool {
   compiled: {
     text: RenderTemplate;
     notFound: RenderTemplate | undefined;
+    /** The confirmation prompt of a write tool. */
+    preview: RenderTemplate | undefined;
     /** Slack's acknowledgement while the tool runs, over the inputs. */
     progress: RenderTemplate | undefined;
     validateInputs: ValidateFunction;

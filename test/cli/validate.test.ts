@@ -66,6 +66,6 @@ describe('toolshed validate', () => {
     expect(out).toEqual([]);
     expect(err).toHaveLength(1);
     expect(err[0]).toContain('no-such-directory');
-    expect(err[0]).toContain('is not a directory');
+    expect(err[0]).toContain('does not exist');
   });
 });

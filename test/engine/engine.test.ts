@@ -194,7 +194,7 @@ describe('engine on the PostgreSQL server', () => {
   it('every run is logged with run id and principal', async () => {
     const outcome = await run('worker-search', { name: 'nobody' });
     const entry = log.lines().find((line) => line.run_id === outcome.runId);
-    expect(entry).toMatchObject({ tool: 'worker-search', surface: 'http', principal: 'key:support', outcome: 'ok' });
+    expect(entry).toMatchObject({ tool: 'worker-search', surface: 'http', principal: 'key:support', outcome: 'done' });
     expect(typeof entry?.duration_ms).toBe('number');
   });
 

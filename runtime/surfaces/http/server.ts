@@ -13,12 +13,17 @@ import type { Principal } from '../../engine/principal.js';
 import { ApiKeys } from './api-keys.js';
 import { registerToolRoutes } from './tool-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { registerAuditRoutes } from './audit-routes.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { UsageLog } from '../../audit/usage-log.js';
 
 export interface HttpServerOptions {
   engine: Engine;
   apiKeys: ApiKeys;
   logger: Logger;
   bodyLimit: number;
+  audit?: AuditLog;
+  usage?: UsageLog;
   /** Extra routes (Slack and others) that authenticate in their own way. */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
@@ -73,6 +78,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
   registerHealthRoutes(app, options.engine);
   registerToolRoutes(app, options.engine);
+  if (options.audit !== undefined) registerAuditRoutes(app, options.engine, options.audit, options.usage);
   for (const plugin of options.plugins ?? []) await plugin(app);
   return app;
 }

@@ -35,10 +35,16 @@ export function registerToolRoutes(app: FastifyInstance, engine: Engine): void {
     if (typeof body !== 'object' || Array.isArray(body)) {
       return sendError(reply, request.id, 'TOOLSHED_ERR_INVALID_REQUEST', 'The body must be an object of inputs, such as {"email": "name@example.com"}.');
     }
-    const query = request.query as Record<string, unknown>;
-    const inputs = { ...query, ...(body as Record<string, unknown>) };
-    const outcome = await engine.run({ tool: request.params.name, inputs, surface: 'http', principal: principalOf(request) });
+    const { dry_run: dryRun, confirmation_token: token, ...inputs } = { ...(request.query as Record<string, unknown>), ...(body as Record<string, unknown>) };
+    if (token !== undefined && typeof token !== 'string') return sendError(reply, request.id, 'TOOLSHED_ERR_INVALID_REQUEST', 'confirmation_token must be the string from the preview.');
+    const outcome = await engine.run({ tool: request.params.name, inputs, surface: 'http', principal: principalOf(request), dryRun: isYes(dryRun), confirmationToken: token });
     return sendOutcome(reply, outcome);
+  });
+
+  app.post<{ Params: NameParams; Body: { confirmation_token?: unknown } }>('/tools/:name/cancel', async (request, reply) => {
+    const token = (request.body as Record<string, unknown> | undefined)?.confirmation_token;
+    if (typeof token !== 'string') return sendError(reply, request.id, 'TOOLSHED_ERR_INVALID_REQUEST', 'Send the confirmation_token of the preview to cancel.');
+    return sendOutcome(reply, await engine.cancel(request.params.name, token, principalOf(request), 'http'));
   });
 
   app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url: '/tools/:name/run', handler: async (request, reply) => {
@@ -47,17 +53,32 @@ export function registerToolRoutes(app: FastifyInstance, engine: Engine): void {
   } });
 }
 
-function sendOutcome(reply: FastifyReply, outcome: RunOutcome): FastifyReply {
-  if (!outcome.ok) return sendError(reply, outcome.runId, outcome.error.code, outcome.error.message, outcome.error.fields);
+export function sendOutcome(reply: FastifyReply, outcome: RunOutcome): FastifyReply {
+  if (!outcome.ok) {
+    if (outcome.error.retryAfterSeconds !== undefined) reply.header('retry-after', String(outcome.error.retryAfterSeconds));
+    return sendError(reply, outcome.runId, outcome.error.code, outcome.error.message, outcome.error.fields);
+  }
   return reply.send({
     run_id: outcome.runId,
     tool: outcome.tool,
     ok: true,
+    status: outcome.status,
     not_found: outcome.notFound,
     text: outcome.text,
     data: outcome.data,
     ...(outcome.truncated.length > 0 ? { truncated: outcome.truncated } : {}),
+    ...(outcome.rowsChanged === undefined ? {} : { rows_changed: outcome.rowsChanged }),
+    ...(outcome.confirmation === undefined
+      ? {}
+      : { confirmation: { token: outcome.confirmation.token, expires_at: outcome.confirmation.expiresAt, how: 'POST the same inputs again with "confirmation_token" set to this token to execute, or POST {"confirmation_token": ...} to /tools/NAME/cancel.'.replace('NAME', outcome.tool) } }),
+    ...(outcome.approvalId === undefined ? {} : { approval_id: outcome.approvalId }),
   });
+}
+
+/** `true`, `1`, `yes` and `on` (any case) turn a flag on. */
+function isYes(value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  return typeof value === 'string' && ['true', '1', 'yes', 'on'].includes(value.trim().toLowerCase());
 }
 
 /** A tool the principal may run; others look absent, so names of restricted tools do not leak. */

@@ -11,10 +11,11 @@ import { ToolshedError } from '../../errors.js';
 import type { SlackConfig } from '../../config/load-config.js';
 import type { Principal } from '../../engine/principal.js';
 import type { Tool } from '../../tool/types.js';
-import { verifySlackSignature } from './signature.js';
+import { header, registerVerifiedRoute } from './verified-body.js';
 import { parseCommandText } from './command-text.js';
 import { escapeMrkdwn, escapeMrkdwnDeep } from './mrkdwn.js';
 import { formatSlackError, formatSlackMessage, type SlackMessage } from './blocks.js';
+import { formatOutcome } from './outcome-message.js';
 import { ResponseUrlClient } from './response-url.js';
 import { RecentCommands } from './recent-commands.js';
 import { SlackPrincipals } from './slack-principals.js';
@@ -25,9 +26,6 @@ export interface SlackSurfaceOptions {
   config: SlackConfig;
   logger: Logger;
 }
-
-/** Slack's slash-command payload is small; anything larger is not from Slack. */
-const MAX_SLACK_BODY_BYTES = 16 * 1024;
 
 interface CommandRequest {
   teamId: string;
@@ -40,13 +38,8 @@ interface CommandRequest {
 
 export function slackCommandsPlugin(options: SlackSurfaceOptions): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
-    await app.register(async (scope) => {
-      const surface = new SlackCommands(options);
-      // Slack signs the raw bytes, so the body must reach the handler unparsed.
-      scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_SLACK_BODY_BYTES }, (_request, body, done) => done(null, body));
-      scope.post('/slack/commands', (request, reply) => surface.handle(request, reply));
-    });
+    const surface = new SlackCommands(options);
+    await registerVerifiedRoute(app, '/slack/commands', options.config.signingSecrets, (request, reply, form) => surface.handle(request, reply, form));
   };
 }
 
@@ -66,20 +59,7 @@ class SlackCommands {
     this.principals = new SlackPrincipals(options.config, options.logger);
   }
 
-  async handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const verification = verifySlackSignature({
-      rawBody,
-      timestamp: header(request, 'x-slack-request-timestamp'),
-      signature: header(request, 'x-slack-signature'),
-      secrets: this.config.signingSecrets,
-    });
-    if (!verification.ok) {
-      request.log.warn({ reason: verification.reason }, 'slack request rejected: signature not verified');
-      return reply.code(401).send({ ok: false, error: { code: 'TOOLSHED_ERR_UNAUTHORIZED', message: 'The request is not signed by Slack.' } });
-    }
-
-    const form = new URLSearchParams(rawBody.toString('utf8'));
+  async handle(request: FastifyRequest, reply: FastifyReply, form: URLSearchParams): Promise<FastifyReply> {
     if (form.get('ssl_check') === '1') return reply.code(200).send();
     const command: CommandRequest = {
       teamId: form.get('team_id') ?? '',
@@ -111,17 +91,17 @@ class SlackCommands {
     const words = toolName === undefined ? parsed.words.slice(1) : parsed.words;
     const tool = this.engine.tools.get(name);
     if (tool === undefined) {
-      return formatSlackError({ message: `There is no tool named "${escapeMrkdwn(name.slice(0, 64))}". Type \`${this.config.command} help\` to see the tools you can run.`, runId: request.id });
+      return formatSlackError({ message: `There is no tool named "${name.slice(0, 64)}". Type \`${this.config.command} help\` to see the tools you can run.`, runId: request.id });
     }
     const usage = slackUsage(tool, this.config.command);
-    if (parsed.errors.length > 0) return formatSlackError({ message: parsed.errors.map(escapeMrkdwn).join('\n'), runId: request.id, usage });
+    if (parsed.errors.length > 0) return formatSlackError({ message: parsed.errors.join('\n'), runId: request.id, usage });
 
     let inputs: Record<string, string>;
     try {
       inputs = assignInputs(tool, words, parsed.named);
     } catch (error) {
       if (!(error instanceof ToolshedError)) throw error;
-      return formatSlackError({ message: (error.fields ?? []).map((field) => `• ${escapeMrkdwn(field.message)}`).join('\n'), runId: request.id, usage });
+      return formatSlackError({ message: (error.fields ?? []).map((field) => `• ${field.message}`).join('\n'), runId: request.id, usage });
     }
 
     const key = RecentCommands.keyOf(command.teamId, command.userId, command.command, command.text);
@@ -156,32 +136,21 @@ class SlackCommands {
   }
 
   private format(tool: Tool, outcome: RunOutcome): SlackMessage {
-    if (!outcome.ok) {
-      const fields = (outcome.error.fields ?? []).map((field) => `• ${escapeMrkdwn(field.message)}`);
-      const message = fields.length > 0 ? fields.join('\n') : escapeMrkdwn(outcome.error.message);
-      const usage = outcome.error.code === 'TOOLSHED_ERR_INVALID_INPUT' ? slackUsage(tool, this.config.command) : undefined;
-      return formatSlackError({ message, runId: outcome.runId, usage });
-    }
-    return formatSlackMessage({ text: outcome.text, responseType: tool.slack.responseType, moreHint: `For the full result, run it over HTTP: POST /tools/${tool.name}/run.` });
+    return formatOutcome(tool, outcome, this.config.command);
   }
 
   private route(command: CommandRequest): { toolName: string | undefined; text: string } | { message: SlackMessage } {
     if (command.command === this.config.command) return { toolName: undefined, text: command.text };
     const tool = [...this.engine.tools.values()].find((candidate) => candidate.slack.command === command.command);
     if (tool !== undefined) return { toolName: tool.name, text: command.text };
-    return { message: formatSlackError({ message: `toolshed has no tool for the command ${escapeMrkdwn(command.command.slice(0, 40))}. Type \`${this.config.command} help\`.`, runId: 'none' }) };
+    return { message: formatSlackError({ message: `toolshed has no tool for the command ${command.command.slice(0, 40)}. Type \`${this.config.command} help\`.`, runId: 'none' }) };
   }
 
   private help(toolName: string | undefined, principal: Principal, runId: string): SlackMessage {
     const tools = this.engine.toolsFor(principal);
     if (toolName === undefined) return formatSlackMessage({ text: toolListHelp(tools, this.config.command), responseType: 'ephemeral' });
     const tool = tools.find((candidate) => candidate.name === toolName);
-    if (tool === undefined) return formatSlackError({ message: `There is no tool named "${escapeMrkdwn(toolName.slice(0, 64))}" that you can run. Type \`${this.config.command} help\` for the list.`, runId });
+    if (tool === undefined) return formatSlackError({ message: `There is no tool named "${toolName.slice(0, 64)}" that you can run. Type \`${this.config.command} help\` for the list.`, runId });
     return formatSlackMessage({ text: toolHelp(tool, this.config.command), responseType: 'ephemeral' });
   }
-}
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

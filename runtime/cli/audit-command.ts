@@ -1,0 +1,70 @@
+/**
+ * `toolshed audit` and `toolshed usage`: read the audit log and per-tool usage from a running
+ * toolshed over its HTTP API, with an API key that holds the auditor role.
+ */
+import { CliError, EXIT } from './exit-codes.js';
+import type { CliIo } from './main.js';
+
+export const DEFAULT_URL = 'http://127.0.0.1:3000';
+
+interface RemoteOptions {
+  url?: string;
+  json?: boolean;
+}
+
+interface AuditOptions extends RemoteOptions {
+  tool?: string;
+  principal?: string;
+  outcome?: string;
+  since?: string;
+  until?: string;
+  limit?: string;
+}
+
+export async function runAudit(options: AuditOptions, io: CliIo): Promise<number> {
+  const query = new URLSearchParams();
+  for (const key of ['tool', 'principal', 'outcome', 'since', 'until', 'limit'] as const) {
+    const value = options[key];
+    if (value !== undefined) query.set(key, value);
+  }
+  const body = (await getJson(options, `/audit?${query.toString()}`)) as { entries: Array<Record<string, unknown>> };
+  if (options.json === true) {
+    io.out(JSON.stringify(body.entries, null, 2));
+    return EXIT.OK;
+  }
+  if (body.entries.length === 0) io.err('No audit entries match.');
+  for (const entry of body.entries) {
+    const rows = entry.rows_changed === null || entry.rows_changed === undefined ? '' : ` rows=${String(entry.rows_changed)}`;
+    const approver = entry.approver === null || entry.approver === undefined ? '' : ` approver=${String(entry.approver)}`;
+    const error = entry.error_code === null || entry.error_code === undefined ? '' : ` ${String(entry.error_code)}`;
+    io.out(`${String(entry.at)}  ${String(entry.tool)}  ${String(entry.mode)}/${String(entry.phase)}  ${String(entry.outcome)}  ${String(entry.principal)}${rows}${approver}${error}  inputs=${JSON.stringify(entry.inputs)}  run=${String(entry.run_id)}`);
+  }
+  return EXIT.OK;
+}
+
+export async function runUsage(options: RemoteOptions & { since?: string }, io: CliIo): Promise<number> {
+  const query = options.since === undefined ? '' : `?since=${encodeURIComponent(options.since)}`;
+  const body = (await getJson(options, `/usage${query}`)) as { tools: Array<{ tool: string; runs: number; principals: number; last_used: string; error_rate: number }> };
+  if (options.json === true) {
+    io.out(JSON.stringify(body.tools, null, 2));
+    return EXIT.OK;
+  }
+  io.out(['tool', 'runs', 'principals', 'last used', 'error rate'].join('\t'));
+  for (const row of body.tools) io.out([row.tool, row.runs, row.principals, row.last_used, `${(row.error_rate * 100).toFixed(1)}%`].join('\t'));
+  return EXIT.OK;
+}
+
+async function getJson(options: RemoteOptions, path: string): Promise<unknown> {
+  const key = process.env.TOOLSHED_API_KEY;
+  if (key === undefined || key === '') throw new CliError('Set TOOLSHED_API_KEY to an API key with the auditor role (the demo prints one).');
+  const base = (options.url ?? process.env.TOOLSHED_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    throw new CliError(`Cannot reach toolshed at ${base} (${(error as Error).message}). Start it, or pass --url.`, EXIT.TOOL_FAILED);
+  }
+  const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+  if (!response.ok) throw new CliError(`toolshed answered ${response.status}: ${body.error?.message ?? 'no message'}`, EXIT.TOOL_FAILED);
+  return body;
+}
