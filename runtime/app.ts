@@ -16,6 +16,9 @@ import { slackInteractionsPlugin } from './surfaces/slack/interactions-route.js'
 import { AuditLog } from './audit/audit-log.js';
 import { UsageLog } from './audit/usage-log.js';
 import { ensureRuntimeTables } from './audit/runtime-tables.js';
+import { ChecksService } from './checks/checks-service.js';
+import type { MongoConnection } from './connectors/mongodb/mongo-connection.js';
+import type { NotifierOptions } from './notify/create-notifier.js';
 
 export interface AppOptions {
   toolsDir: string;
@@ -31,6 +34,15 @@ export interface AppOptions {
   auditConnection?: string;
   confirmationSecret?: string;
   rateLimits?: RateLimits;
+  /** MongoDB connections by name. */
+  mongo?: ReadonlyMap<string, MongoConnection>;
+  /** Starts the scheduler of checks; tests evaluate checks themselves. Default true. */
+  schedule?: boolean;
+  notifierOptions?: NotifierOptions;
+  /** Environment that `${env:NAME}` in notifier settings is read from. Default: process.env. */
+  notifierEnv?: NodeJS.ProcessEnv;
+  /** More authenticated routes, such as the demo's. */
+  routes?: Array<(app: FastifyInstance) => void>;
 }
 
 export interface App {
@@ -39,6 +51,7 @@ export interface App {
   loaded: LoadedTools;
   audit: AuditLog | undefined;
   usage: UsageLog | undefined;
+  checks: ChecksService | undefined;
   close(): Promise<void>;
 }
 
@@ -50,7 +63,9 @@ export class StartupError extends Error {
 }
 
 export async function createApp(options: AppOptions): Promise<App> {
-  const loaded = await loadToolDir(options.toolsDir, { connections: [...options.databases.keys()] });
+  const mongo = options.mongo ?? new Map<string, MongoConnection>();
+  const connectionTypes: Record<string, 'postgres' | 'mongodb'> = Object.fromEntries([...[...options.databases.keys()].map((name) => [name, 'postgres'] as const), ...[...mongo.keys()].map((name) => [name, 'mongodb'] as const)]);
+  const loaded = await loadToolDir(options.toolsDir, { connections: Object.keys(connectionTypes), connectionTypes });
   const problems = loaded.problems.map(formatProblem);
   if (problems.length > 0) {
     if (options.strict === true) throw new StartupError(`${problems.length} problem(s) in tool files; --strict refuses to start`, problems);
@@ -62,17 +77,25 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (options.confirmationSecret === undefined && loaded.tools.some((tool) => tool.writes)) {
     options.logger.warn('confirmation_secret is not set, so a write tool preview can be confirmed only on the process that made it');
   }
-  const engine = new Engine({ tools: loaded.tools, databases: options.databases, logger: options.logger, audit, usage, confirmationSecret: options.confirmationSecret, rateLimits: options.rateLimits });
-  const plugins = options.slack === undefined ? [] : [slackCommandsPlugin({ engine, config: options.slack, logger: options.logger }), slackInteractionsPlugin({ engine, config: options.slack, logger: options.logger })];
-  const http = await buildHttpServer({ engine, apiKeys: new ApiKeys(options.apiKeys), logger: options.logger, bodyLimit: options.bodyLimit, plugins, audit, usage });
+  const engine = new Engine({ tools: loaded.tools, databases: options.databases, logger: options.logger, audit, usage, confirmationSecret: options.confirmationSecret, rateLimits: options.rateLimits, mongo });
+  const checks = audit === undefined ? undefined : new ChecksService({ engine, database: audit.database, logger: options.logger, notifierOptions: options.notifierOptions, env: options.notifierEnv });
+  if (checks !== undefined && checks.size > 0 && options.schedule !== false) {
+    await checks.start().catch((error: unknown) => options.logger.error({ detail: (error as Error).message }, 'starting scheduled checks failed; they do not run until toolshed restarts'));
+  }
+  const plugins: Array<(app: FastifyInstance) => Promise<void> | void> = [...(options.routes ?? [])];
+  if (options.slack !== undefined) plugins.push(slackCommandsPlugin({ engine, config: options.slack, logger: options.logger }), slackInteractionsPlugin({ engine, config: options.slack, logger: options.logger }));
+  const http = await buildHttpServer({ engine, apiKeys: new ApiKeys(options.apiKeys), logger: options.logger, bodyLimit: options.bodyLimit, plugins, audit, usage, checks: checks !== undefined && checks.size > 0 ? checks : undefined });
   return {
     engine,
     http,
     loaded,
     audit,
     usage,
+    checks,
     close: async () => {
+      await checks?.stop();
       await http.close();
+      await Promise.all([...mongo.values()].map((connection) => connection.close()));
       await usage?.flush();
       await Promise.all([...options.databases.values()].map((database) => database.close()));
     },

@@ -6,10 +6,14 @@ const LEVELS_BY_SEVERITY: readonly Level[] = ['critical', 'warning'];
 
 /** Describes a condition in words for notifications, such as "above 1000" or "outside 10 to 20". */
 export function describeCondition(condition: Condition): string {
-  if ('above' in condition) return `above ${condition.above}`;
-  if ('below' in condition) return `below ${condition.below}`;
-  if ('outside' in condition) return `outside ${condition.outside[0]} to ${condition.outside[1]}`;
-  return `equal to ${condition.equals}`;
+  if ('above' in condition) return `above ${formatLimit(condition.above)}`;
+  if ('below' in condition) return `below ${formatLimit(condition.below)}`;
+  if ('outside' in condition) return `outside ${formatLimit(condition.outside[0])} to ${formatLimit(condition.outside[1])}`;
+  return `equal to ${formatLimit(condition.equals)}`;
+}
+
+function formatLimit(value: number): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: 20 });
 }
 
 /** Tests a value against a condition. Bounds are exclusive: 1000 is not "above 1000", and 10 is inside "outside 10 to 20". */

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { loadConfig, ConfigError, type Config } from '../config/load-config.js';
 import { PgDatabase } from '../connectors/postgres/pg-database.js';
+import { MongoConnection } from '../connectors/mongodb/mongo-connection.js';
 import type { Database } from '../connectors/postgres/database.js';
 import { resolvePackagePath } from '../package-root.js';
 import type { Principal } from '../engine/principal.js';
@@ -21,6 +22,15 @@ export const CLI_DEMO_WORKERS = 1_000;
 export interface CommonOptions {
   config?: string;
   tools?: string;
+}
+
+/** Connections toolshed has without a configuration: the demo's PostgreSQL and its MongoDB queue. */
+export const DEMO_CONNECTIONS: Readonly<Record<string, 'postgres' | 'mongodb'>> = { default: 'postgres', queue: 'mongodb' };
+
+/** What the loader checks step connections against. */
+export function loadContext(config: Config | undefined): { connections: string[]; connectionTypes: Record<string, 'postgres' | 'mongodb'> } {
+  const types = config === undefined ? { ...DEMO_CONNECTIONS } : Object.fromEntries(Object.entries(config.connections).map(([name, connection]) => [name, connection.type]));
+  return { connections: Object.keys(types), connectionTypes: types };
 }
 
 /** Reads --config, or ./toolshed.yaml when present; undefined means demo mode. */
@@ -42,8 +52,16 @@ export function toolsDirectory(options: CommonOptions, config: Config | undefine
   return existsSync('tools') ? resolve('tools') : resolvePackagePath('tools');
 }
 
+/** The PostgreSQL connections of the configuration. */
 export function openDatabases(config: Config): Map<string, Database> {
-  return new Map(Object.entries(config.connections).map(([name, connection]) => [name, new PgDatabase({ url: connection.url, maxConnections: connection.maxConnections })]));
+  const postgres = Object.entries(config.connections).filter(([, connection]) => connection.type === 'postgres');
+  return new Map(postgres.map(([name, connection]) => [name, new PgDatabase({ url: connection.url, maxConnections: connection.maxConnections })]));
+}
+
+/** The MongoDB connections of the configuration. */
+export function openMongoConnections(config: Config): Map<string, MongoConnection> {
+  const mongo = Object.entries(config.connections).filter(([, connection]) => connection.type === 'mongodb');
+  return new Map(mongo.map(([name, connection]) => [name, new MongoConnection({ url: connection.url, database: connection.database })]));
 }
 
 /** Databases for a one-off command: configured ones, a --database-url, or the demo data. */

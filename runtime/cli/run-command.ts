@@ -9,7 +9,7 @@ import { ToolshedError } from '../errors.js';
 import { loadToolDir } from '../tool/load-dir.js';
 import { usageLine } from '../tool/describe.js';
 import { createLogger } from '../logger.js';
-import { cliPrincipal, databasesForRun, readConfig, toolsDirectory, type CommonOptions } from './context.js';
+import { cliPrincipal, databasesForRun, readConfig, toolsDirectory, type CommonOptions, loadContext, openMongoConnections } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { CliIo } from './main.js';
 import { DEMO_SCHEMA } from '../demo/demo-database.js';
@@ -26,7 +26,7 @@ interface RunOptions extends CommonOptions {
 
 export async function runTool(name: string, args: readonly string[], options: RunOptions, io: CliIo): Promise<number> {
   const config = await readConfig(options);
-  const loaded = await loadToolDir(toolsDirectory(options, config), { connections: config === undefined ? ['default'] : Object.keys(config.connections) });
+  const loaded = await loadToolDir(toolsDirectory(options, config), loadContext(config));
   const tool = loaded.tools.find((candidate) => candidate.name === name);
   if (tool === undefined) {
     const invalid = loaded.problems.some((problem) => problem.message.includes(name)) ? ' Some tool files have problems; run toolshed validate.' : '';
@@ -48,7 +48,8 @@ export async function runTool(name: string, args: readonly string[], options: Ru
   const needsAudit = loaded.tools.some((candidate) => candidate.audit);
   if (needsAudit && auditDatabase !== undefined) await ensureRuntimeTables(auditDatabase);
   const usage = auditDatabase === undefined ? undefined : new UsageLog(auditDatabase, logger);
-  const engine = new Engine({ tools: loaded.tools, databases, logger, audit: auditDatabase === undefined ? undefined : new AuditLog(auditDatabase), usage });
+  const mongo = config === undefined ? undefined : openMongoConnections(config);
+  const engine = new Engine({ tools: loaded.tools, databases, mongo, logger, audit: auditDatabase === undefined ? undefined : new AuditLog(auditDatabase), usage });
   const principal = cliPrincipal(config);
   try {
     let outcome = await engine.run({ tool: name, inputs, surface: 'cli', principal, dryRun: options.dryRun === true });
@@ -65,7 +66,7 @@ export async function runTool(name: string, args: readonly string[], options: Ru
     return printOutcome(outcome, tool, options, io);
   } finally {
     await usage?.flush();
-    await Promise.all([...databases.values()].map((database) => database.close()));
+    await Promise.all([...databases.values(), ...(mongo?.values() ?? [])].map((database) => database.close()));
   }
 }
 

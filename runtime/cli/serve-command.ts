@@ -1,7 +1,7 @@
 /** `toolshed serve`: the HTTP server with toolshed.yaml's databases and keys, until a signal stops it. */
 import { createApp, StartupError, type App } from '../app.js';
 import { createLogger } from '../logger.js';
-import { CONFIG_FILE, openDatabases, readConfig, toolsDirectory, type CommonOptions } from './context.js';
+import { CONFIG_FILE, openDatabases, openMongoConnections, readConfig, toolsDirectory, type CommonOptions } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { CliIo } from './main.js';
 
@@ -20,7 +20,7 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<number
   const logger = createLogger();
   let app: App;
   try {
-    app = await createApp({ toolsDir: toolsDirectory(options, config), databases: openDatabases(config), apiKeys: config.apiKeys, logger, bodyLimit: config.server.bodyLimit, strict: options.strict, slack: config.slack, auditConnection: config.auditConnection, confirmationSecret: config.confirmationSecret, rateLimits: config.rateLimits });
+    app = await createApp({ toolsDir: toolsDirectory(options, config), databases: openDatabases(config), mongo: openMongoConnections(config), apiKeys: config.apiKeys, logger, bodyLimit: config.server.bodyLimit, strict: options.strict, slack: config.slack, auditConnection: config.auditConnection, confirmationSecret: config.confirmationSecret, rateLimits: config.rateLimits });
   } catch (error) {
     if (error instanceof StartupError) throw new CliError([...error.problems, error.message].join('\n'));
     throw error;

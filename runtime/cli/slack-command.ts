@@ -2,7 +2,7 @@
 import { loadToolDir } from '../tool/load-dir.js';
 import { slackManifest } from '../surfaces/slack/manifest.js';
 import { SLACK_DEFAULTS } from '../config/load-config.js';
-import { readConfig, toolsDirectory, type CommonOptions } from './context.js';
+import { readConfig, toolsDirectory, type CommonOptions, loadContext } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { CliIo } from './main.js';
 
@@ -21,8 +21,7 @@ export async function runSlackManifest(options: ManifestCommandOptions, io: CliI
   if (url.protocol !== 'https:') throw new CliError('--url must start with https://, because Slack sends requests only to HTTPS addresses');
 
   const config = await readConfig(options);
-  const connections = config === undefined ? ['default'] : Object.keys(config.connections);
-  const loaded = await loadToolDir(toolsDirectory(options, config), { connections });
+  const loaded = await loadToolDir(toolsDirectory(options, config), loadContext(config));
   io.out(slackManifest({ url: url.toString(), appName: options.name, mainCommand: config?.slack?.command ?? SLACK_DEFAULTS.command, tools: loaded.tools }).trimEnd());
   return EXIT.OK;
 }

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadToolDir } from '../tool/load-dir.js';
 import { formatProblem } from '../tool/problem.js';
-import { readConfig, toolsDirectory, type CommonOptions } from './context.js';
+import { readConfig, toolsDirectory, type CommonOptions, loadContext } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { CliIo } from './main.js';
 
@@ -12,8 +12,7 @@ export async function runValidate(dir: string | undefined, options: CommonOption
   const directory = dir === undefined ? toolsDirectory({}, config) : resolve(dir);
   if (!existsSync(directory) || !statSync(directory).isDirectory()) throw new CliError(existsSync(directory) ? `${directory} is not a directory; give the directory that holds the tool files` : `${directory} does not exist; give the directory that holds the tool files`);
 
-  const connections = config === undefined ? ['default'] : Object.keys(config.connections);
-  const loaded = await loadToolDir(directory, { connections });
+  const loaded = await loadToolDir(directory, loadContext(config));
   for (const problem of loaded.problems) io.out(formatProblem(problem));
 
   const invalidFiles = new Set(loaded.problems.map((problem) => problem.file)).size;

@@ -20,9 +20,11 @@ export const DEFAULT_RATE_PER_MINUTE = 120;
 const ENV_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 export interface ConnectionConfig {
-  type: 'postgres';
+  type: 'postgres' | 'mongodb';
   url: string;
   maxConnections: number | undefined;
+  /** For mongodb: the database name. */
+  database: string | undefined;
 }
 
 export interface ApiKeyConfig {
@@ -76,7 +78,7 @@ export class ConfigError extends Error {
 
 interface ConfigFile {
   tools_dir?: string;
-  connections?: Record<string, { type: 'postgres'; url: string; max_connections?: number }>;
+  connections?: Record<string, { type: 'postgres' | 'mongodb'; url: string; max_connections?: number; database?: string }>;
   server?: { host?: string; port?: number | string; body_limit?: number };
   api_keys?: Array<{ name: string; key: string; roles?: string[] }>;
   cli?: { roles?: string[] };
@@ -135,7 +137,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   return {
     file,
     toolsDir: resolve(dirname(file), config.tools_dir ?? 'tools'),
-    connections: Object.fromEntries(Object.entries(config.connections ?? {}).map(([name, connection]) => [name, { type: connection.type, url: connection.url, maxConnections: connection.max_connections }])),
+    connections: Object.fromEntries(Object.entries(config.connections ?? {}).map(([name, connection]) => [name, { type: connection.type, url: connection.url, maxConnections: connection.max_connections, database: connection.database }])),
     server: { host: config.server?.host ?? DEFAULT_HOST, port, bodyLimit: config.server?.body_limit ?? DEFAULT_BODY_LIMIT },
     apiKeys: (config.api_keys ?? []).map((entry) => ({ name: entry.name, key: entry.key, roles: entry.roles ?? [] })),
     cliRoles: config.cli?.roles ?? [],

@@ -5,6 +5,8 @@ import { createApp, type App } from '../app.js';
 import { resolvePackagePath } from '../package-root.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_RATE_PER_MINUTE } from '../config/load-config.js';
 import { openDemoDatabase } from './demo-database.js';
+import { startDemoQueue } from './demo-queue.js';
+import { startDemoAlerts } from './demo-alerts.js';
 import type { DemoSummary } from '../../examples/demo/generate.js';
 
 export interface DemoOptions {
@@ -25,6 +27,8 @@ export async function startDemo(options: DemoOptions): Promise<{ app: App; url: 
   options.print(`Loading ${options.workers.toLocaleString('en-US')} demo workers into ${where}...`);
   const { database, summary } = await openDemoDatabase({ workers: options.workers, databaseUrl: options.databaseUrl });
 
+  const queue = await startDemoQueue();
+  const alerts = await startDemoAlerts(options.print);
   const apiKey = randomBytes(24).toString('base64url');
   const csmKey = randomBytes(24).toString('base64url');
   const app = await createApp({
@@ -37,7 +41,17 @@ export async function startDemo(options: DemoOptions): Promise<{ app: App; url: 
     logger: options.logger,
     bodyLimit: DEFAULT_BODY_LIMIT,
     rateLimits: { perMinute: DEFAULT_RATE_PER_MINUTE, tools: {} },
+    mongo: new Map([['queue', queue.connection]]),
+    notifierOptions: alerts.notifierOptions,
+    notifierEnv: alerts.env,
+    routes: [queue.plugin],
   });
+  const close = app.close;
+  app.close = async () => {
+    await close();
+    await queue.stop();
+    await alerts.stop();
+  };
   const address = await app.http.listen({ host: options.host, port: options.port });
   const url = address.replace('://[::1]', '://localhost');
 
@@ -64,6 +78,12 @@ function printInstructions(print: (line: string) => void, url: string, keys: { a
   print(`  ${summary.doubleBlacklistedEmail} has two blacklisted applications, so the tool refuses to change anything.`);
   print(`  A CSM key without the role is refused: export TOOLSHED_CSM_KEY=${csmKey}`);
   print(`  The audit log: TOOLSHED_API_KEY=$TOOLSHED_API_KEY npx toolshed audit --url ${url}   and   npx toolshed usage --url ${url}`);
+  print('');
+  print(`Scheduled check queue-backlog (every 20 minutes; warning above 1,000 pending, critical above 10,000). Grow the queue, then evaluate now:`);
+  print(`  curl -s -X POST ${url}/demo/queue -H "Authorization: Bearer $TOOLSHED_API_KEY" -H 'content-type: application/json' -d '{"pending": 12000}'`);
+  print(`  curl -s -X POST ${url}/checks/queue-backlog/evaluate -H "Authorization: Bearer $TOOLSHED_API_KEY"`);
+  print(`  curl -s ${url}/checks -H "Authorization: Bearer $TOOLSHED_API_KEY"`);
+  print('  Alerts print here as they reach the local SNS endpoint and Slack webhook.');
   print('');
   print('From the CLI, in another terminal (it uses its own copy of the demo data):');
   print(`  npx toolshed run worker-lookup ${summary.sampleEmail}`);

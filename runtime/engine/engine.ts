@@ -16,6 +16,8 @@ import { runSteps, type StepsOutcome } from './run-steps.js';
 import { databaseError } from './database-errors.js';
 import { ConfirmationTokens } from './confirmation-token.js';
 import { RateLimiter } from './rate-limiter.js';
+import { runMongoSteps } from './run-mongo-steps.js';
+import type { MongoConnection } from '../connectors/mongodb/mongo-connection.js';
 import { auditOutcomeOf, redactInputs, WriteRunner, type PendingApproval, type WriteResult } from './write-run.js';
 
 /** Escapes every string value in a render context for the surface the text goes to. */
@@ -56,6 +58,8 @@ export interface RunSuccess {
   rowsChanged?: number;
   confirmation?: { token: string; expiresAt: string };
   approvalId?: string;
+  /** Every step's result, including steps left out of `data`; checks read their value here. */
+  results?: Record<string, unknown>;
   durationMs: number;
 }
 
@@ -86,6 +90,8 @@ export interface EngineOptions {
   /** Secret that signs confirmation tokens; replicas must share it. Default: random per process. */
   confirmationSecret?: string;
   rateLimits?: RateLimits;
+  /** MongoDB connections by name, for tools with MongoDB steps. */
+  mongo?: ReadonlyMap<string, MongoConnection>;
 }
 
 type Rendered = Omit<RunSuccess, 'ok' | 'runId' | 'tool' | 'durationMs'>;
@@ -101,6 +107,7 @@ export class Engine {
   private readonly writes: WriteRunner;
   private readonly rateLimits: RateLimits | undefined;
   private readonly limiter = new RateLimiter();
+  readonly mongo: ReadonlyMap<string, MongoConnection>;
 
   constructor(options: EngineOptions) {
     this.tools = new Map(options.tools.map((tool) => [tool.name, tool]));
@@ -109,6 +116,7 @@ export class Engine {
     this.audit = options.audit;
     this.usage = options.usage;
     this.rateLimits = options.rateLimits;
+    this.mongo = options.mongo ?? new Map();
     const tokens = new ConfirmationTokens(options.confirmationSecret ?? randomBytes(32).toString('hex'));
     this.writes = new WriteRunner((tool) => this.databaseFor(tool), options.audit, tokens);
   }
@@ -191,10 +199,19 @@ export class Engine {
   }
 
   private async runRead(tool: Tool, inputs: InputValues, request: RunRequest, runId: string): Promise<Rendered> {
-    const database = this.databaseFor(tool);
     const run = runValues(runId, request.principal, request.surface);
-    const steps = await this.withDeadline(tool, runSteps(tool, database, inputs, { mode: 'read', run: { id: runId, principal: request.principal, surface: request.surface } }));
-    return render(tool, inputs, steps, request.escape ?? identity, run);
+    const steps = await this.withDeadline(tool, this.readSteps(tool, inputs, request, runId));
+    return { ...render(tool, inputs, steps, request.escape ?? identity, run), results: steps.results };
+  }
+
+  private async readSteps(tool: Tool, inputs: InputValues, request: RunRequest, runId: string): Promise<StepsOutcome> {
+    const first = tool.steps[0];
+    if (first?.mongo !== undefined) {
+      const connection = this.mongo.get(first.connection);
+      if (connection === undefined) throw new ToolshedError('TOOLSHED_ERR_DB_UNAVAILABLE', `The MongoDB connection "${first.connection}" this tool uses is not configured. Tell whoever runs toolshed.`);
+      return runMongoSteps(tool, connection, inputs);
+    }
+    return runSteps(tool, this.databaseFor(tool), inputs, { mode: 'read', run: { id: runId, principal: request.principal, surface: request.surface } });
   }
 
   private async runWrite(tool: Tool, inputs: InputValues, request: RunRequest, runId: string): Promise<Rendered> {

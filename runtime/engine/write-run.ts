@@ -52,7 +52,8 @@ export class WriteRunner {
   async run(request: WriteRequest): Promise<WriteResult> {
     const database = this.databaseFor(request.tool);
     this.requireAudit();
-    if (request.confirmationToken === undefined) return this.preview(request, database);
+    // A dry run never writes, even when a confirmation token comes with it.
+    if (request.dryRun || request.confirmationToken === undefined) return this.preview(request, database);
 
     const claims = this.checkToken(request.confirmationToken, request.tool, request.inputs, request.principal);
     if (request.tool.approvalRoles.length > 0) return this.requestApproval(request, database, claims);

@@ -61,7 +61,8 @@ export class SnsNotifier implements Notifier {
 
     this.name = `sns:${spec.topic_arn}`;
     this.topicArn = spec.topic_arn;
-    this.region = nonEmpty(spec.region);
+    // A topic lives in one region, named in its ARN (arn:aws:sns:REGION:ACCOUNT:NAME); use it when the spec names none.
+    this.region = nonEmpty(spec.region) ?? regionOfArn(spec.topic_arn);
     this.endpoint = endpoint;
     this.subject = compileMessageTemplate(spec.subject, 'sns.subject');
     this.message = compileMessageTemplate(spec.message, 'sns.message');
@@ -201,4 +202,9 @@ function toDeliveryError(error: unknown, timeoutMs: number): DeliveryError {
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}
+
+/** The region field of an ARN, or undefined when the text is not an SNS ARN. */
+function regionOfArn(arn: string): string | undefined {
+  return /^arn:aws[a-z-]*:sns:([a-z0-9-]+):/.exec(arn)?.[1];
 }

@@ -12,12 +12,18 @@ import { compileSql } from './sql-params.js';
 import { compileTemplate, parseErrorPosition, templateRefs, unclosedBlock, type RenderTemplate } from './templates.js';
 import { checkInputValue, compileInputsValidator } from './input-schema.js';
 import { closestName } from './suggest.js';
-import type { InputSpec, SqlStep, Tool, ValueRef } from './types.js';
+import type { InputSpec, SqlStep, Tool, ToolCheck, ValueRef } from './types.js';
+import type { CheckSpec } from '../checks/types.js';
 import { RUN_VALUE_NAMES } from '../engine/run-steps.js';
+import { scanMongoQuery, type MongoQuery } from './mongo-query.js';
+import type { Condition } from '../checks/types.js';
+import type { NotifierSpec } from '../notify/types.js';
+import { validateSchedule } from '../checks/schedule.js';
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
 export const MAX_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 10_000;
 
 /** Types given to input parameters; strings stay untyped so PostgreSQL reads them as the column's type. */
 const SQL_CASTS: Record<string, string | undefined> = { number: 'numeric', integer: 'int8', boolean: 'boolean', string: undefined };
@@ -29,11 +35,32 @@ const NUMBER_KEYWORDS = ['minimum', 'maximum'] as const;
 export interface LoadContext {
   /** Connection names from toolshed.yaml; when given, steps naming another connection are problems. */
   connections?: readonly string[];
+  /** Kind of each connection; when given, SQL steps need a postgres one and MongoDB steps a mongodb one. */
+  connectionTypes?: Readonly<Record<string, 'postgres' | 'mongodb'>>;
 }
 
 export interface LoadResult {
   tool: Tool | undefined;
   problems: Problem[];
+}
+
+interface MongoStepFile {
+  collection: string;
+  count?: Record<string, unknown>;
+  find?: { filter?: Record<string, unknown>; projection?: Record<string, unknown>; sort?: Record<string, unknown>; limit?: number };
+  aggregate?: Array<Record<string, unknown>>;
+}
+
+interface CheckFile {
+  value?: string;
+  count?: string;
+  any?: string;
+  unit?: string;
+  warning?: Condition;
+  critical?: Condition;
+  for?: number;
+  recover_for?: number;
+  repeat?: string;
 }
 
 /** The tool file as the schema describes it, before compiling. */
@@ -42,7 +69,7 @@ interface ToolFile {
   title: string;
   description?: string;
   inputs?: Record<string, InputSpec>;
-  steps: Array<{ id: string; connection?: string; sql: string; expect?: SqlStep['expect']; limit?: number; write?: boolean; max_rows?: number; expect_rows?: number }>;
+  steps: Array<{ id: string; connection?: string; sql?: string; mongodb?: MongoStepFile; expect?: SqlStep['expect']; limit?: number; write?: boolean; max_rows?: number; expect_rows?: number }>;
   output: { text: string; data?: string[] };
   not_found?: string;
   timeout?: string;
@@ -50,6 +77,9 @@ interface ToolFile {
   preview?: string;
   audit?: boolean;
   approval?: { roles: string[] };
+  schedule?: string | { cron: string; timezone?: string };
+  check?: CheckFile;
+  notify?: NotifierSpec[];
   slack?: { command?: string; response_type?: 'ephemeral' | 'in_channel'; progress?: string };
 }
 
@@ -123,6 +153,7 @@ class SemanticChecker {
     const text = this.compileTemplateAt(['output', 'text'], this.file.output.text, [...this.inputNames, ...stepIds, 'run']);
     const notFound = this.file.not_found === undefined ? undefined : this.compileTemplateAt(['not_found'], this.file.not_found, [...this.inputNames, ...stepIds]);
     const writes = steps.some((step) => step.write);
+    const check = this.compileCheck(steps);
     this.checkWriteTool(writes);
     const preview = this.file.preview === undefined ? undefined : this.compileTemplateAt(['preview'], this.file.preview, [...this.inputNames, ...stepIds, 'run']);
     const progress = this.file.slack?.progress === undefined ? undefined : this.compileTemplateAt(['slack', 'progress'], this.file.slack.progress, this.inputNames);
@@ -144,6 +175,7 @@ class SemanticChecker {
       writes,
       audit: writes || this.file.audit === true,
       approvalRoles: this.file.approval?.roles ?? [],
+      check,
       slack: { command: this.file.slack?.command, responseType: this.file.slack?.response_type ?? 'ephemeral', progress: this.file.slack?.progress },
       file: this.source.file,
       hash: createHash('sha256').update(this.source.text).digest('hex'),
@@ -216,12 +248,24 @@ class SemanticChecker {
         this.add(declared.connection === undefined ? [...path, 'sql'] : [...path, 'connection'], 'TOOLSHED_ERR_UNKNOWN_CONNECTION', `steps[${index}] uses the connection "${connection}", which toolshed.yaml does not declare; ${hint}`);
       }
 
+      const kind = declared.mongodb === undefined ? 'postgres' : 'mongodb';
+      const connectionType = this.context.connectionTypes?.[connection];
+      if (connectionType !== undefined && connectionType !== kind) {
+        this.add(declared.connection === undefined ? [...path, 'id'] : [...path, 'connection'], 'TOOLSHED_ERR_UNKNOWN_CONNECTION', `steps[${index}] is a ${kind === 'mongodb' ? 'MongoDB' : 'SQL'} step, but the connection "${connection}" is ${connectionType}; name a ${kind} connection`);
+      }
+
+      if (declared.mongodb !== undefined) {
+        steps.push(this.compileMongoStep(declared, declared.mongodb, connection, path, steps));
+        return;
+      }
+      const sql = declared.sql ?? '';
+
       const firstConnection = this.file.steps[0]?.connection ?? 'default';
       if (connection !== firstConnection) {
         this.add([...path, 'connection'], 'TOOLSHED_ERR_UNKNOWN_CONNECTION', `steps[${index}] uses the connection "${connection}" but steps[0] uses "${firstConnection}"; a tool's steps run in one transaction, so they must share one connection`);
       }
 
-      const compiled = compileSql(declared.sql, (ref) => (ref.kind === 'input' ? SQL_CASTS[this.file.inputs?.[ref.name]?.type ?? 'string'] : undefined));
+      const compiled = compileSql(sql, (ref) => (ref.kind === 'input' ? SQL_CASTS[this.file.inputs?.[ref.name]?.type ?? 'string'] : undefined));
       for (const sqlProblem of compiled.problems) {
         const code = sqlProblem.kind === 'param' ? 'TOOLSHED_ERR_SQL_PARAM' : 'TOOLSHED_ERR_SQL_TEXT';
         this.add([...path, 'sql'], code, `steps[${index}].sql: ${sqlProblem.message}`, this.positionInScalar([...path, 'sql'], sqlProblem.offset));
@@ -237,7 +281,8 @@ class SemanticChecker {
       steps.push({
         id: declared.id,
         connection,
-        sql: declared.sql,
+        sql,
+        mongo: undefined,
         expect: declared.write === true ? 'many' : (declared.expect ?? 'many'),
         limit: declared.limit ?? DEFAULT_LIMIT,
         write: declared.write === true,
@@ -247,6 +292,78 @@ class SemanticChecker {
       });
     });
     return steps;
+  }
+
+  private compileMongoStep(declared: ToolFile['steps'][number], mongodb: MongoStepFile, connection: string, path: PathSegment[], earlier: readonly SqlStep[]): SqlStep {
+    const operation = mongodb.count !== undefined ? 'count' : mongodb.find !== undefined ? 'find' : 'aggregate';
+    const body = mongodb[operation];
+    const scanned = scanMongoQuery(body, [...path, 'mongodb', operation]);
+    for (const problem of scanned.problems) this.add(problem.path, 'TOOLSHED_ERR_MONGO_OPERATOR', `${fieldName(problem.path)}: ${problem.message}`, this.source.positionOf(this.source.keyAt(problem.path.slice(0, -1), String(problem.path.at(-1)))));
+    for (const { ref, path: at } of scanned.refs) {
+      const message = this.checkRef(ref, earlier);
+      if (message !== undefined) this.add(at, 'TOOLSHED_ERR_SQL_PARAM', `${fieldName(at)}: ${message}`);
+    }
+    if (declared.write === true || declared.max_rows !== undefined || declared.expect_rows !== undefined) {
+      this.add([...path, 'write'], 'TOOLSHED_ERR_VALUE', 'MongoDB steps only read; write, max_rows and expect_rows apply to SQL steps');
+    }
+    const query: MongoQuery = { collection: mongodb.collection, operation, body };
+    return {
+      id: declared.id,
+      connection,
+      sql: '',
+      mongo: query,
+      expect: operation === 'count' ? 'one' : 'many',
+      limit: Math.min(mongodb.find?.limit ?? declared.limit ?? DEFAULT_LIMIT, declared.limit ?? MAX_LIMIT),
+      write: false,
+      maxRows: undefined,
+      expectRows: undefined,
+      compiled: { text: '', params: scanned.refs.map((entry) => entry.ref) },
+    };
+  }
+
+  private compileCheck(steps: readonly SqlStep[]): ToolCheck | undefined {
+    const check = this.file.check;
+    const schedule = this.file.schedule;
+    if (check === undefined && schedule === undefined) {
+      if (this.file.notify !== undefined) this.add(['notify'], 'TOOLSHED_ERR_CHECK', 'notify applies only to tools with schedule and check; add them or remove notify');
+      return undefined;
+    }
+    if (check === undefined || schedule === undefined) {
+      this.add([check === undefined ? 'schedule' : 'check'], 'TOOLSHED_ERR_CHECK', check === undefined ? 'a schedule needs a check that says which value to watch' : 'a check needs a schedule that says when it runs, such as schedule: "*/20 * * * *"');
+      return undefined;
+    }
+    const cron = typeof schedule === 'string' ? schedule : schedule.cron;
+    const timezone = typeof schedule === 'string' ? 'UTC' : (schedule.timezone ?? 'UTC');
+    const scheduleProblem = validateSchedule(cron, timezone);
+    if (scheduleProblem !== undefined) this.add(['schedule'], 'TOOLSHED_ERR_CHECK', `schedule: ${scheduleProblem}`);
+    if (steps.some((step) => step.write)) this.add(['check'], 'TOOLSHED_ERR_CHECK', 'a tool with a write step cannot run on a schedule, because writes need a person to confirm them');
+    if (Object.keys(this.file.inputs ?? {}).some((name) => this.file.inputs?.[name]?.default === undefined && this.file.inputs?.[name]?.required !== false)) {
+      this.add(['inputs'], 'TOOLSHED_ERR_CHECK', 'a scheduled tool runs without a person to give inputs, so every input needs a default');
+    }
+
+    let source: ToolCheck['source'];
+    if (check.value !== undefined) {
+      const [step = '', field = ''] = check.value.split('.');
+      source = { kind: 'value', step, field };
+      const target = steps.find((candidate) => candidate.id === step);
+      if (target !== undefined && target.expect === 'many') this.add(['check', 'value'], 'TOOLSHED_ERR_CHECK', `check.value reads ${check.value}, but the step ${step} returns a list; use count: ${step}, or give the step expect: one`);
+    } else if (check.count !== undefined) {
+      source = { kind: 'count', step: check.count };
+    } else {
+      source = { kind: 'any', step: check.any ?? '' };
+    }
+    if (!steps.some((candidate) => candidate.id === source.step)) {
+      const suggestion = closestName(source.step, steps.map((candidate) => candidate.id));
+      this.add(['check', source.kind], 'TOOLSHED_ERR_CHECK', `check.${source.kind} names the step "${source.step}", which does not exist${suggestion === undefined ? '' : `; did you mean "${suggestion}"?`}`);
+    }
+    if (this.file.notify === undefined) this.add(['check'], 'TOOLSHED_ERR_CHECK', 'a check needs notify: a list of where alerts go (sns, slack or webhook)');
+
+    const repeat = check.repeat === undefined ? undefined : durationMs(check.repeat);
+    const levels: CheckSpec['levels'] = {};
+    if (check.warning !== undefined) levels.warning = check.warning;
+    if (check.critical !== undefined) levels.critical = check.critical;
+    const spec: CheckSpec = { tool: this.file.name, schedule: cron, timezone, levels, for: check.for ?? 1, recoverFor: check.recover_for ?? 1, repeatMs: repeat };
+    return { spec, source, unit: check.unit, notify: this.file.notify ?? [] };
   }
 
   private checkWriteBounds(declared: ToolFile['steps'][number], path: PathSegment[], index: number): void {
@@ -361,6 +478,13 @@ class SemanticChecker {
     const quote = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE ? 1 : 0;
     return line === 1 ? { line: start.line, column: start.column + quote + column - 1 } : start;
   }
+}
+
+/** Converts 30m, 1h or 2d to milliseconds. */
+function durationMs(text: string): number {
+  const amount = Number(text.slice(0, -1));
+  const unit = text.at(-1);
+  return amount * (unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000);
 }
 
 /** Statements a read step may run. */

@@ -24,7 +24,9 @@ export type ProblemCode =
   | 'TOOLSHED_ERR_TEMPLATE_SYNTAX'
   | 'TOOLSHED_ERR_TEMPLATE_REF'
   | 'TOOLSHED_ERR_INVALID_DEFAULT'
-  | 'TOOLSHED_ERR_FILE';
+  | 'TOOLSHED_ERR_FILE'
+  | 'TOOLSHED_ERR_MONGO_OPERATOR'
+  | 'TOOLSHED_ERR_CHECK';
 
 export function formatProblem(problem: Problem): string {
   return `${problem.file}:${problem.line}:${problem.column}: ${problem.code} ${problem.message}`;

@@ -29,7 +29,7 @@ export function loadSchema(name: SchemaName): Record<string, unknown> {
 function validatorFor(name: SchemaName): ValidateFunction {
   let validate = validators.get(name);
   if (validate === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
     addFormats.default(ajv);
     validate = ajv.compile(loadSchema(name));
     validators.set(name, validate);
@@ -90,12 +90,9 @@ function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   return value;
 }
 
-function allowedKeys(schema: Record<string, unknown>, schemaPath: string): string[] {
-  const parts = schemaPath.replace(/^#\//, '').split('/').slice(0, -1);
-  let node: unknown = schema;
-  for (const part of parts) node = (node as Record<string, unknown> | undefined)?.[part];
-  const properties = (node as { properties?: Record<string, unknown> } | undefined)?.properties;
-  return properties === undefined ? [] : Object.keys(properties);
+/** Keys the schema object that rejected a key allows; Ajv passes that object as `parentSchema`. */
+function allowedKeys(error: ErrorObject): string[] {
+  return Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
 }
 
 function toProblem(source: YamlSource, root: unknown, error: ErrorObject, schema: Record<string, unknown>): Problem {
@@ -114,7 +111,7 @@ function toProblem(source: YamlSource, root: unknown, error: ErrorObject, schema
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(error.params.additionalProperty);
-      const allowed = allowedKeys(schema, error.schemaPath);
+      const allowed = Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
       const suggestion = closestName(key, allowed);
       const hint = suggestion === undefined ? `allowed keys: ${allowed.join(', ')}` : `did you mean \`${suggestion}\`?`;
       const where = path.length === 0 ? 'the top level' : field;

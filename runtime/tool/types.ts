@@ -1,5 +1,8 @@
 /** A tool as loaded from its file: the author's declarations plus what the loader compiled. */
 import type { RenderTemplate } from './templates.js';
+import type { MongoQuery } from './mongo-query.js';
+import type { CheckSpec } from '../checks/types.js';
+import type { NotifierSpec } from '../notify/types.js';
 import type { ValidateFunction } from 'ajv';
 
 export type InputType = 'string' | 'number' | 'integer' | 'boolean';
@@ -39,6 +42,8 @@ export interface SqlStep {
   maxRows: number | undefined;
   /** Exact number of rows a write step must change. */
   expectRows: number | undefined;
+  /** For MongoDB steps, the query; `sql` and `compiled` are then empty. */
+  mongo: MongoQuery | undefined;
   /** The SQL with `$1..$n` in place of named references, and what each `$n` binds. */
   compiled: { text: string; params: ValueRef[] };
 }
@@ -63,6 +68,8 @@ export interface Tool {
   audit: boolean;
   /** Roles that may approve a write after confirmation; empty means no approval step. */
   approvalRoles: string[];
+  /** Set when the tool runs on a schedule and watches a value. */
+  check: ToolCheck | undefined;
   /** Roles allowed to run the tool; empty means any authenticated principal. */
   roles: string[];
   file: string;
@@ -77,4 +84,14 @@ export interface Tool {
     progress: RenderTemplate | undefined;
     validateInputs: ValidateFunction;
   };
+}
+
+/** What a scheduled tool watches: the spec the state machine uses, and where the value comes from. */
+export interface ToolCheck {
+  spec: CheckSpec;
+  source: { kind: 'value'; step: string; field: string } | { kind: 'count'; step: string } | { kind: 'any'; step: string };
+  /** What the value counts, for messages. */
+  unit: string | undefined;
+  /** Notifier specs as written; `${env:NAME}` is resolved when the notifiers are created. */
+  notify: NotifierSpec[];
 }

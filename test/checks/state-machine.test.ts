@@ -68,7 +68,7 @@ function last<T>(items: readonly T[]): T {
 
 describe('conditions', () => {
   it.each<[Condition, string]>([
-    [{ above: 1000 }, 'above 1000'],
+    [{ above: 1000 }, 'above 1,000'],
     [{ below: 5 }, 'below 5'],
     [{ outside: [10, 20] }, 'outside 10 to 20'],
     [{ equals: 0 }, 'equal to 0'],
@@ -143,7 +143,7 @@ describe('ok and pending', () => {
     expect(step?.state.since).toBe(iso(20));
     expect(step?.state.lastNotifiedAt).toBe(iso(20));
     expect(step?.notifications).toEqual([
-      { kind: 'alert', tool: 'queue-backlog', level: 'warning', value: 1500, threshold: 'above 1000', since: iso(20), nextReminderAt: undefined, error: undefined, at: iso(20) },
+      { kind: 'alert', tool: 'queue-backlog', level: 'warning', value: 1500, threshold: 'above 1,000', since: iso(20), nextReminderAt: undefined, error: undefined, at: iso(20) },
     ]);
   });
 
@@ -157,7 +157,7 @@ describe('ok and pending', () => {
     const [step] = every20(checkSpec(), [7000]);
     expect(step?.state.level).toBe('critical');
     expect(step?.notifications[0]?.level).toBe('critical');
-    expect(step?.notifications[0]?.threshold).toBe('above 5000');
+    expect(step?.notifications[0]?.threshold).toBe('above 5,000');
   });
 
   it('for 3 waits through pending', () => {
@@ -229,7 +229,7 @@ describe('recovery', () => {
     const steps = every20(checkSpec(), [1500, 1600, 800]);
     expect(kinds(steps)).toEqual([['alert'], [], ['recovery']]);
     const recovery = steps[2]?.notifications[0];
-    expect(recovery).toEqual({ kind: 'recovery', tool: 'queue-backlog', level: 'warning', value: 800, threshold: 'above 1000', since: iso(0), nextReminderAt: undefined, error: undefined, at: iso(40) });
+    expect(recovery).toEqual({ kind: 'recovery', tool: 'queue-backlog', level: 'warning', value: 800, threshold: 'above 1,000', since: iso(0), nextReminderAt: undefined, error: undefined, at: iso(40) });
     expect(steps[2]?.state.status).toBe('ok');
     expect(steps[2]?.state.level).toBeUndefined();
     expect(steps[2]?.state.since).toBe(iso(40));
@@ -253,7 +253,7 @@ describe('recovery', () => {
   it('recovery of critical names critical threshold', () => {
     const steps = every20(checkSpec(), [9000, 10]);
     expect(steps[1]?.notifications[0]?.level).toBe('critical');
-    expect(steps[1]?.notifications[0]?.threshold).toBe('above 5000');
+    expect(steps[1]?.notifications[0]?.threshold).toBe('above 5,000');
   });
 });
 
@@ -268,7 +268,7 @@ describe('reminders', () => {
       tool: 'queue-backlog',
       level: 'warning',
       value: 1500,
-      threshold: 'above 1000',
+      threshold: 'above 1,000',
       since: iso(0),
       nextReminderAt: iso(120),
       error: undefined,
@@ -337,7 +337,7 @@ describe('level changes', () => {
       tool: 'queue-backlog',
       level: 'critical',
       value: 6000,
-      threshold: 'above 5000',
+      threshold: 'above 5,000',
       since: iso(0),
       nextReminderAt: iso(80),
       error: undefined,
@@ -352,7 +352,7 @@ describe('level changes', () => {
     const steps = every20(hourly, [6000, 1500]);
     expect(kinds(steps)).toEqual([['alert'], ['level_change']]);
     expect(steps[1]?.notifications[0]?.level).toBe('warning');
-    expect(steps[1]?.notifications[0]?.threshold).toBe('above 1000');
+    expect(steps[1]?.notifications[0]?.threshold).toBe('above 1,000');
     expect(steps[1]?.state.level).toBe('warning');
   });
 

@@ -157,7 +157,7 @@ describe('mixed connections', () => {
 
 describe('loadToolDir', () => {
   it('loads every shipped tool without problems', async () => {
-    const loaded = await loadToolDir(TOOLS_DIR, { connections: ['default'] });
+    const loaded = await loadToolDir(TOOLS_DIR, { connections: ['default', 'queue'], connectionTypes: { default: 'postgres', queue: 'mongodb' } });
     expect(loaded.problems).toEqual([]);
     expect(loaded.files.length).toBeGreaterThan(0);
     expect(loaded.tools).toHaveLength(loaded.files.length);

@@ -9,8 +9,9 @@ export function registerHealthRoutes(app: FastifyInstance, engine: Engine): void
   app.get('/healthz', async () => ({ ok: true }));
 
   app.get('/readyz', async (request, reply) => {
+    const connections: Array<[string, { ping(): Promise<void> }]> = [...engine.databases.entries(), ...engine.mongo.entries()];
     const checks = await Promise.all(
-      [...engine.databases.entries()].map(async ([name, database]) => {
+      connections.map(async ([name, database]) => {
         try {
           await withTimeout(database.ping(), READY_TIMEOUT_MS);
           return { name, ok: true };

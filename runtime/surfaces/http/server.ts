@@ -16,6 +16,8 @@ import { registerHealthRoutes } from './health-routes.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { UsageLog } from '../../audit/usage-log.js';
+import type { ChecksService } from '../../checks/checks-service.js';
+import { registerCheckRoutes } from './check-routes.js';
 
 export interface HttpServerOptions {
   engine: Engine;
@@ -24,6 +26,7 @@ export interface HttpServerOptions {
   bodyLimit: number;
   audit?: AuditLog;
   usage?: UsageLog;
+  checks?: ChecksService;
   /** Extra routes (Slack and others) that authenticate in their own way. */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
@@ -79,6 +82,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   registerHealthRoutes(app, options.engine);
   registerToolRoutes(app, options.engine);
   if (options.audit !== undefined) registerAuditRoutes(app, options.engine, options.audit, options.usage);
+  if (options.checks !== undefined) registerCheckRoutes(app, options.engine, options.checks);
   for (const plugin of options.plugins ?? []) await plugin(app);
   return app;
 }
