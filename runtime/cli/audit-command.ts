@@ -2,15 +2,10 @@
  * `toolshed audit` and `toolshed usage`: read the audit log and per-tool usage from a running
  * toolshed over its HTTP API, with an API key that holds the auditor role.
  */
-import { CliError, EXIT } from './exit-codes.js';
+import { EXIT } from './exit-codes.js';
+import { requestJson, type RemoteOptions } from './remote.js';
 import type { CliIo } from './main.js';
 
-export const DEFAULT_URL = 'http://127.0.0.1:3000';
-
-interface RemoteOptions {
-  url?: string;
-  json?: boolean;
-}
 
 interface AuditOptions extends RemoteOptions {
   tool?: string;
@@ -27,7 +22,7 @@ export async function runAudit(options: AuditOptions, io: CliIo): Promise<number
     const value = options[key];
     if (value !== undefined) query.set(key, value);
   }
-  const body = (await getJson(options, `/audit?${query.toString()}`)) as { entries: Array<Record<string, unknown>> };
+  const body = (await requestJson(options, 'GET', `/audit?${query.toString()}`)) as { entries: Array<Record<string, unknown>> };
   if (options.json === true) {
     io.out(JSON.stringify(body.entries, null, 2));
     return EXIT.OK;
@@ -44,7 +39,7 @@ export async function runAudit(options: AuditOptions, io: CliIo): Promise<number
 
 export async function runUsage(options: RemoteOptions & { since?: string }, io: CliIo): Promise<number> {
   const query = options.since === undefined ? '' : `?since=${encodeURIComponent(options.since)}`;
-  const body = (await getJson(options, `/usage${query}`)) as { tools: Array<{ tool: string; runs: number; principals: number; last_used: string; error_rate: number }> };
+  const body = (await requestJson(options, 'GET', `/usage${query}`)) as { tools: Array<{ tool: string; runs: number; principals: number; last_used: string; error_rate: number }> };
   if (options.json === true) {
     io.out(JSON.stringify(body.tools, null, 2));
     return EXIT.OK;
@@ -54,17 +49,3 @@ export async function runUsage(options: RemoteOptions & { since?: string }, io: 
   return EXIT.OK;
 }
 
-async function getJson(options: RemoteOptions, path: string): Promise<unknown> {
-  const key = process.env.TOOLSHED_API_KEY;
-  if (key === undefined || key === '') throw new CliError('Set TOOLSHED_API_KEY to an API key with the auditor role (the demo prints one).');
-  const base = (options.url ?? process.env.TOOLSHED_URL ?? DEFAULT_URL).replace(/\/+$/, '');
-  let response: Response;
-  try {
-    response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(10_000) });
-  } catch (error) {
-    throw new CliError(`Cannot reach toolshed at ${base} (${(error as Error).message}). Start it, or pass --url.`, EXIT.TOOL_FAILED);
-  }
-  const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
-  if (!response.ok) throw new CliError(`toolshed answered ${response.status}: ${body.error?.message ?? 'no message'}`, EXIT.TOOL_FAILED);
-  return body;
-}

@@ -11,7 +11,9 @@ import { runTool } from './run-command.js';
 import { runValidate } from './validate-command.js';
 import { runList } from './list-command.js';
 import { runSlackManifest } from './slack-command.js';
-import { runAudit, runUsage, DEFAULT_URL } from './audit-command.js';
+import { runAudit, runUsage } from './audit-command.js';
+import { runCheck, runChecks } from './check-command.js';
+import { DEFAULT_URL } from './remote.js';
 import { DEFAULT_DEMO_WORKERS } from './context.js';
 
 /** Where commands write; tests pass their own. */
@@ -135,6 +137,22 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--since <time>', 'count runs at or after this ISO 8601 time')
     .option('--json', 'print JSON')
     .action((options) => finish(runUsage(options, io)));
+
+  program
+    .command('check')
+    .description('Evaluate a scheduled check once on a running toolshed and print the value, the state and what it notified.')
+    .argument('<tool>', 'tool with a schedule and check, such as queue-backlog')
+    .addOption(url)
+    .option('--dry-run', 'send nothing and leave the stored state unchanged; print what would be notified')
+    .option('--json', 'print JSON')
+    .action((tool: string, options) => finish(runCheck(tool, options, io)));
+
+  program
+    .command('checks')
+    .description('List every scheduled check with its state, last value, last evaluation and next run.')
+    .addOption(url)
+    .option('--json', 'print JSON')
+    .action((options) => finish(runChecks(options, io)));
 
   const slack = program.command('slack').description('Slack setup helpers.');
   slack

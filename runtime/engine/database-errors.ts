@@ -17,6 +17,9 @@ export function databaseError(error: unknown, stepId: string, timeoutMs: number)
   if (code === '57014' || /Query read timeout/i.test(message ?? '')) {
     return new ToolshedError('TOOLSHED_ERR_TIMEOUT', `The tool took longer than its limit of ${formatDuration(timeoutMs)} and was stopped. Try a narrower input, or ask the tool's author to raise its timeout.`, { detail, cause: error });
   }
+  if (code === 'POOL_EXHAUSTED') {
+    return new ToolshedError('TOOLSHED_ERR_DB_UNAVAILABLE', 'Every database connection is busy with other runs. Try again in a moment; if it keeps happening, ask whoever runs toolshed to raise max_connections.', { detail, cause: error });
+  }
   if ((code !== undefined && (UNAVAILABLE_STATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) || UNAVAILABLE_MESSAGES.test(message ?? '')) {
     return new ToolshedError('TOOLSHED_ERR_DB_UNAVAILABLE', 'The database is not reachable right now. Try again in a minute; if it persists, tell whoever runs toolshed.', { detail, cause: error });
   }

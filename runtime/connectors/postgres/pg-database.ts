@@ -33,11 +33,13 @@ const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
 export class PgDatabase implements Database {
   readonly kind = 'server' as const;
   private readonly pool: pg.Pool;
+  private readonly maxConnections: number;
 
   constructor(options: PgDatabaseOptions) {
+    this.maxConnections = options.maxConnections ?? 10;
     this.pool = new pg.Pool({
       connectionString: options.url,
-      max: options.maxConnections ?? 10,
+      max: this.maxConnections,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 3_000,
       idleTimeoutMillis: 30_000,
       types: typeOverrides,
@@ -49,7 +51,16 @@ export class PgDatabase implements Database {
   }
 
   async transaction<T>(options: TransactionOptions, work: (client: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      // pg reports a full pool and an unreachable server with the same timeout; tell them apart.
+      if (this.pool.totalCount >= this.maxConnections && this.pool.idleCount === 0) {
+        throw Object.assign(new Error(`all ${this.maxConnections} database connections are busy`), { code: 'POOL_EXHAUSTED', cause: error });
+      }
+      throw error;
+    }
     let broken = false;
     // A checked-out client that loses its connection emits 'error'; unheard, it would crash the process.
     const onLostConnection = (): void => {

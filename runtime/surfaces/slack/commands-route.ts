@@ -50,6 +50,7 @@ class SlackCommands {
   private readonly responseUrls: ResponseUrlClient;
   private readonly principals: SlackPrincipals;
   private readonly recent = new RecentCommands();
+  private readonly durations = new RecentDurations();
 
   constructor(options: SlackSurfaceOptions) {
     this.engine = options.engine;
@@ -118,10 +119,13 @@ class SlackCommands {
 
   /** Returns the answer if it is ready within the budget; otherwise an acknowledgement, and posts the answer later. */
   private async answerOrAcknowledge(tool: Tool, inputs: Record<string, string>, outcome: Promise<RunOutcome>, command: CommandRequest, postLater: boolean): Promise<SlackMessage> {
+    // A tool whose recent runs took longer than the budget is acknowledged at once instead of after the budget.
+    const waitMs = this.durations.typicalMs(tool.name) > this.config.ackBudgetMs ? 0 : this.config.ackBudgetMs;
     let timer: NodeJS.Timeout | undefined;
     const budget = new Promise<'pending'>((resolve) => {
-      timer = setTimeout(() => resolve('pending'), this.config.ackBudgetMs);
+      timer = setTimeout(() => resolve('pending'), waitMs);
     });
+    void outcome.then((finished) => this.durations.add(tool.name, finished.durationMs));
     const first = await Promise.race([outcome, budget]);
     clearTimeout(timer);
     if (first !== 'pending') return this.format(tool, first);
@@ -152,5 +156,24 @@ class SlackCommands {
     const tool = tools.find((candidate) => candidate.name === toolName);
     if (tool === undefined) return formatSlackError({ message: `There is no tool named "${toolName.slice(0, 64)}" that you can run. Type \`${this.config.command} help\` for the list.`, runId });
     return formatSlackMessage({ text: toolHelp(tool, this.config.command), responseType: 'ephemeral' });
+  }
+}
+
+/** The last few run durations of each tool, to predict whether a run will outlast the acknowledgement budget. */
+class RecentDurations {
+  private static readonly KEPT = 10;
+  private readonly byTool = new Map<string, number[]>();
+
+  add(tool: string, durationMs: number): void {
+    const list = this.byTool.get(tool) ?? [];
+    list.push(durationMs);
+    if (list.length > RecentDurations.KEPT) list.shift();
+    this.byTool.set(tool, list);
+  }
+
+  /** The median of the recent durations, or 0 before any run. */
+  typicalMs(tool: string): number {
+    const list = [...(this.byTool.get(tool) ?? [])].sort((a, b) => a - b);
+    return list.length === 0 ? 0 : (list[Math.floor(list.length / 2)] ?? 0);
   }
 }
