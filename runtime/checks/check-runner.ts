@@ -61,12 +61,15 @@ export class CheckRunner {
     const redeliveries = await this.redeliverFailed(tool, check);
     const evaluationId = await this.options.store.saveEvaluation(tool.name, slot, evaluation, state, notifications);
     const notifiers = this.options.notifiers.get(tool.name) ?? [];
-    const deliveries: Delivery[] = [...redeliveries];
+    // Each record keeps its notification, so a failed delivery can be sent again next time.
+    const records: Array<{ delivery: Delivery; notification: Notification }> = [...redeliveries];
     for (const notification of notifications) {
-      deliveries.push(...(await deliverAll(notifiers, notification, { title: tool.title, unit: check.unit }, { logger: this.options.logger, ...this.options.deliver })));
+      const sent = await deliverAll(notifiers, notification, { title: tool.title, unit: check.unit }, { logger: this.options.logger, ...this.options.deliver });
+      records.push(...sent.map((delivery) => ({ delivery, notification })));
     }
+    const deliveries = records.map((record) => record.delivery);
     report.deliveries = deliveries;
-    if (deliveries.length > 0) await this.options.store.recordDeliveries(evaluationId, deliveries.map((delivery) => ({ ...delivery, notification: notifications.find((n) => n.kind === delivery.kind) ?? null })));
+    if (records.length > 0) await this.options.store.recordDeliveries(evaluationId, records.map((record) => ({ ...record.delivery, notification: record.notification })));
     this.options.logger.info({ tool: tool.name, slot: report.slot, status: state.status, level: state.level, value: evaluation.kind === 'value' ? evaluation.value : undefined, notifications: notifications.map((n) => n.kind), failed_deliveries: deliveries.filter((d) => !d.ok).length }, 'check evaluated');
     return report;
   }
@@ -91,17 +94,18 @@ export class CheckRunner {
   }
 
   /** Sends again the notifications whose delivery failed at the previous evaluation, to the notifiers that failed. */
-  private async redeliverFailed(tool: Tool, check: ToolCheck): Promise<Delivery[]> {
+  private async redeliverFailed(tool: Tool, check: ToolCheck): Promise<Array<{ delivery: Delivery; notification: Notification }>> {
     const [last] = await this.options.store.recentEvaluations(tool.name, 1);
     const failed = (last?.deliveries ?? []).filter((delivery) => delivery.ok === false && delivery.notification !== null && typeof delivery.notification === 'object');
     if (failed.length === 0) return [];
     const notifiers = this.options.notifiers.get(tool.name) ?? [];
-    const results: Delivery[] = [];
-    for (const delivery of failed) {
-      const notifier = notifiers.find((candidate) => candidate.name === delivery.notifier);
+    const results: Array<{ delivery: Delivery; notification: Notification }> = [];
+    for (const record of failed) {
+      const notifier = notifiers.find((candidate) => candidate.name === record.notifier);
       if (notifier === undefined) continue;
-      const sent = await deliverAll([notifier], delivery.notification as Notification, { title: tool.title, unit: check.unit }, { logger: this.options.logger, ...this.options.deliver });
-      results.push(...sent.map((entry) => ({ ...entry, redelivery: true }) as Delivery));
+      const notification = record.notification as Notification;
+      const sent = await deliverAll([notifier], notification, { title: tool.title, unit: check.unit }, { logger: this.options.logger, ...this.options.deliver });
+      results.push(...sent.map((delivery) => ({ delivery: { ...delivery, redelivery: true } as Delivery, notification })));
     }
     return results;
   }
