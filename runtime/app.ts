@@ -16,7 +16,7 @@ import { slackInteractionsPlugin } from './surfaces/slack/interactions-route.js'
 import { AuditLog } from './audit/audit-log.js';
 import { UsageLog } from './audit/usage-log.js';
 import { ensureRuntimeTables } from './audit/runtime-tables.js';
-import { ChecksService } from './checks/checks-service.js';
+import type { ChecksService } from './checks/checks-service.js';
 import type { MongoConnection } from './connectors/mongodb/mongo-connection.js';
 import type { NotifierOptions } from './notify/create-notifier.js';
 
@@ -78,7 +78,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     options.logger.warn('confirmation_secret is not set, so a write tool preview can be confirmed only on the process that made it');
   }
   const engine = new Engine({ tools: loaded.tools, databases: options.databases, logger: options.logger, audit, usage, confirmationSecret: options.confirmationSecret, rateLimits: options.rateLimits, mongo });
-  const checks = audit === undefined ? undefined : new ChecksService({ engine, database: audit.database, logger: options.logger, notifierOptions: options.notifierOptions, env: options.notifierEnv });
+  // Loaded only when a tool has a check, so a server without checks does not load the AWS SDK and the scheduler.
+  const hasChecks = loaded.tools.some((tool) => tool.check !== undefined);
+  const checks = audit === undefined || !hasChecks ? undefined : new (await import('./checks/checks-service.js')).ChecksService({ engine, database: audit.database, logger: options.logger, notifierOptions: options.notifierOptions, env: options.notifierEnv });
   if (checks !== undefined && checks.size > 0 && options.schedule !== false) {
     await checks.start().catch((error: unknown) => options.logger.error({ detail: (error as Error).message }, 'starting scheduled checks failed; they do not run until toolshed restarts'));
   }

@@ -70,7 +70,7 @@ export class CheckRunner {
     const deliveries = records.map((record) => record.delivery);
     report.deliveries = deliveries;
     if (records.length > 0) await this.options.store.recordDeliveries(evaluationId, records.map((record) => ({ ...record.delivery, notification: record.notification })));
-    this.options.logger.info({ tool: tool.name, slot: report.slot, status: state.status, level: state.level, value: evaluation.kind === 'value' ? evaluation.value : undefined, notifications: notifications.map((n) => n.kind), failed_deliveries: deliveries.filter((d) => !d.ok).length }, 'check evaluated');
+    this.options.logger.info({ tool: tool.name, slot: report.slot, status: state.status, alert_level: state.level, value: evaluation.kind === 'value' ? evaluation.value : undefined, notifications: notifications.map((n) => n.kind), failed_deliveries: deliveries.filter((d) => !d.ok).length }, 'check evaluated');
     return report;
   }
 

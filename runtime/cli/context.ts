@@ -7,17 +7,14 @@ import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { loadConfig, ConfigError, type Config } from '../config/load-config.js';
 import { PgDatabase } from '../connectors/postgres/pg-database.js';
-import { MongoConnection } from '../connectors/mongodb/mongo-connection.js';
+import type { MongoConnection } from '../connectors/mongodb/mongo-connection.js';
 import type { Database } from '../connectors/postgres/database.js';
 import { resolvePackagePath } from '../package-root.js';
 import type { Principal } from '../engine/principal.js';
-import { openDemoDatabase } from '../demo/demo-database.js';
 import { CliError } from './exit-codes.js';
 
 export const CONFIG_FILE = 'toolshed.yaml';
-export const DEFAULT_DEMO_WORKERS = 5_000;
-/** Workers in the demo data `toolshed run` loads for itself: fewer, so a one-off run starts quickly. */
-export const CLI_DEMO_WORKERS = 1_000;
+import { CLI_DEMO_WORKERS } from './defaults.js';
 
 export interface CommonOptions {
   config?: string;
@@ -59,9 +56,12 @@ export function openDatabases(config: Config): Map<string, Database> {
 }
 
 /** The MongoDB connections of the configuration. */
-export function openMongoConnections(config: Config): Map<string, MongoConnection> {
+export async function openMongoConnections(config: Config): Promise<Map<string, MongoConnection>> {
   const mongo = Object.entries(config.connections).filter(([, connection]) => connection.type === 'mongodb');
-  return new Map(mongo.map(([name, connection]) => [name, new MongoConnection({ url: connection.url, database: connection.database })]));
+  if (mongo.length === 0) return new Map();
+  // The driver loads only when a MongoDB connection is configured.
+  const { MongoConnection: Connection } = await import('../connectors/mongodb/mongo-connection.js');
+  return new Map(mongo.map(([name, connection]) => [name, new Connection({ url: connection.url, database: connection.database })]));
 }
 
 /** Databases for a one-off command: configured ones, a --database-url, or the demo data. */
@@ -69,6 +69,7 @@ export async function databasesForRun(config: Config | undefined, databaseUrl: s
   if (config !== undefined && databaseUrl === undefined) return openDatabases(config);
   if (databaseUrl !== undefined) return new Map([['default', new PgDatabase({ url: databaseUrl })]]);
   print(`No ${CONFIG_FILE} here, so this runs on a fresh embedded demo database (${CLI_DEMO_WORKERS.toLocaleString('en-US')} workers, the same first workers as the demo server's).`);
+  const { openDemoDatabase } = await import('../demo/demo-database.js');
   const demo = await openDemoDatabase({ workers: CLI_DEMO_WORKERS });
   return new Map([['default', demo.database]]);
 }

@@ -5,16 +5,8 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, CliError } from './exit-codes.js';
-import { runServe } from './serve-command.js';
-import { runDemo } from './demo-command.js';
-import { runTool } from './run-command.js';
-import { runValidate } from './validate-command.js';
-import { runList } from './list-command.js';
-import { runSlackManifest } from './slack-command.js';
-import { runAudit, runUsage } from './audit-command.js';
-import { runCheck, runChecks } from './check-command.js';
 import { DEFAULT_URL } from './remote.js';
-import { DEFAULT_DEMO_WORKERS } from './context.js';
+import { DEFAULT_DEMO_WORKERS } from './defaults.js';
 
 /** Where commands write; tests pass their own. */
 export interface CliIo {
@@ -75,7 +67,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--host <address>', 'address to listen on (overrides server.host)')
     .option('--port <number>', 'TCP port (overrides server.port)', parsePort)
     .option('--strict', 'refuse to start when any tool file has problems, instead of serving the valid ones')
-    .action((options) => finish(runServe(options, io)));
+    .action((options) => finish(import('./serve-command.js').then(({ runServe }) => runServe(options, io))));
 
   program
     .command('demo')
@@ -84,7 +76,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--database-url <url>', 'seed this PostgreSQL server (schema toolshed_demo, replaced) instead of the embedded database')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <number>', 'TCP port', parsePort, 3000)
-    .action((options) => finish(runDemo(options, io)));
+    .action((options) => finish(import('./demo-command.js').then(({ runDemo }) => runDemo(options, io))));
 
   program
     .command('run')
@@ -100,21 +92,21 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .allowUnknownOption()
     .allowExcessArguments()
     .addHelpText('after', '\nExamples:\n  toolshed run worker-lookup maria.gonzalez417@example.com\n  toolshed run worker-lookup --email maria.gonzalez417@example.com --json')
-    .action((tool: string, inputs: string[], options) => finish(runTool(tool, inputs, { ...options, confirm: io.confirm }, io)));
+    .action((tool: string, inputs: string[], options) => finish(import('./run-command.js').then(({ runTool }) => runTool(tool, inputs, { ...options, confirm: io.confirm }, io))));
 
   program
     .command('validate')
     .description('Check every tool file in a directory and print each problem as file:line:column: CODE message.')
     .argument('[dir]', 'directory of tool files (default: as for --tools)')
     .addOption(config)
-    .action((dir: string | undefined, options) => finish(runValidate(dir, options, io)));
+    .action((dir: string | undefined, options) => finish(import('./validate-command.js').then(({ runValidate }) => runValidate(dir, options, io))));
 
   program
     .command('list')
     .description('List the valid tools with their usage lines.')
     .addOption(config)
     .addOption(tools)
-    .action((options) => finish(runList(options, io)));
+    .action((options) => finish(import('./list-command.js').then(({ runList }) => runList(options, io))));
 
   const url = new Option('--url <url>', `address of the running toolshed (default: TOOLSHED_URL, else ${DEFAULT_URL}); the API key comes from TOOLSHED_API_KEY`);
   program
@@ -128,7 +120,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--until <time>', 'entries before this ISO 8601 time')
     .option('--limit <count>', 'most entries printed (1 to 1000, default 100)')
     .option('--json', 'print JSON')
-    .action((options) => finish(runAudit(options, io)));
+    .action((options) => finish(import('./audit-command.js').then(({ runAudit }) => runAudit(options, io))));
 
   program
     .command('usage')
@@ -136,7 +128,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(url)
     .option('--since <time>', 'count runs at or after this ISO 8601 time')
     .option('--json', 'print JSON')
-    .action((options) => finish(runUsage(options, io)));
+    .action((options) => finish(import('./audit-command.js').then(({ runUsage }) => runUsage(options, io))));
 
   program
     .command('check')
@@ -145,14 +137,14 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(url)
     .option('--dry-run', 'send nothing and leave the stored state unchanged; print what would be notified')
     .option('--json', 'print JSON')
-    .action((tool: string, options) => finish(runCheck(tool, options, io)));
+    .action((tool: string, options) => finish(import('./check-command.js').then(({ runCheck }) => runCheck(tool, options, io))));
 
   program
     .command('checks')
     .description('List every scheduled check with its state, last value, last evaluation and next run.')
     .addOption(url)
     .option('--json', 'print JSON')
-    .action((options) => finish(runChecks(options, io)));
+    .action((options) => finish(import('./check-command.js').then(({ runChecks }) => runChecks(options, io))));
 
   const slack = program.command('slack').description('Slack setup helpers.');
   slack
@@ -162,7 +154,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--name <name>', 'app name shown in Slack', 'toolshed')
     .addOption(config)
     .addOption(tools)
-    .action((options) => finish(runSlackManifest(options, io)));
+    .action((options) => finish(import('./slack-command.js').then(({ runSlackManifest }) => runSlackManifest(options, io))));
 
   return program;
 }

@@ -48,7 +48,7 @@ export async function runTool(name: string, args: readonly string[], options: Ru
   const needsAudit = loaded.tools.some((candidate) => candidate.audit);
   if (needsAudit && auditDatabase !== undefined) await ensureRuntimeTables(auditDatabase);
   const usage = auditDatabase === undefined ? undefined : new UsageLog(auditDatabase, logger);
-  const mongo = config === undefined ? undefined : openMongoConnections(config);
+  const mongo = config === undefined ? undefined : await openMongoConnections(config);
   const engine = new Engine({ tools: loaded.tools, databases, mongo, logger, audit: auditDatabase === undefined ? undefined : new AuditLog(auditDatabase), usage });
   const principal = cliPrincipal(config);
   try {

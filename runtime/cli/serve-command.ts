@@ -20,7 +20,7 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<number
   const logger = createLogger();
   let app: App;
   try {
-    app = await createApp({ toolsDir: toolsDirectory(options, config), databases: openDatabases(config), mongo: openMongoConnections(config), apiKeys: config.apiKeys, logger, bodyLimit: config.server.bodyLimit, strict: options.strict, slack: config.slack, auditConnection: config.auditConnection, confirmationSecret: config.confirmationSecret, rateLimits: config.rateLimits });
+    app = await createApp({ toolsDir: toolsDirectory(options, config), databases: openDatabases(config), mongo: await openMongoConnections(config), apiKeys: config.apiKeys, logger, bodyLimit: config.server.bodyLimit, strict: options.strict, slack: config.slack, auditConnection: config.auditConnection, confirmationSecret: config.confirmationSecret, rateLimits: config.rateLimits });
   } catch (error) {
     if (error instanceof StartupError) throw new CliError([...error.problems, error.message].join('\n'));
     throw error;

@@ -23,17 +23,41 @@ export function isRequired(spec: InputSpec): boolean {
   return spec.required ?? spec.default === undefined;
 }
 
+/**
+ * Returns the validator of a tool's inputs. Compiling is the costly part of loading a tool, so it
+ * waits for the first run, and tools with the same inputs share one compiled validator.
+ */
 export function compileInputsValidator(inputs: Record<string, InputSpec>): ValidateFunction {
   const properties = Object.fromEntries(Object.entries(inputs).map(([name, spec]) => [name, inputJsonSchema(spec)]));
   const required = Object.entries(inputs)
     .filter(([, spec]) => isRequired(spec))
     .map(([name]) => name);
-  return ajv.compile({ type: 'object', properties, required, additionalProperties: false });
+  const schema = { type: 'object', properties, required, additionalProperties: false };
+  let compiled: ValidateFunction | undefined;
+  const validate = ((value: unknown) => {
+    compiled ??= cachedCompile(schema);
+    const valid = compiled(value);
+    validate.errors = compiled.errors;
+    return valid;
+  }) as ValidateFunction;
+  return validate;
 }
 
 /** Checks one value against one input's schema; returns Ajv's messages, empty when valid. */
 export function checkInputValue(spec: InputSpec, value: unknown): string[] {
-  const validate = ajv.compile(inputJsonSchema(spec));
+  const validate = cachedCompile(inputJsonSchema(spec));
   if (validate(value)) return [];
   return (validate.errors ?? []).map((error) => error.message ?? 'is invalid');
+}
+
+const compiledSchemas = new Map<string, ValidateFunction>();
+
+function cachedCompile(schema: Record<string, unknown>): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = compiledSchemas.get(key);
+  if (validate === undefined) {
+    validate = ajv.compile(schema);
+    compiledSchemas.set(key, validate);
+  }
+  return validate;
 }

@@ -3,7 +3,8 @@
  * the YAML position of the offending node, with the field path, what was found and what is
  * allowed.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { Problem, ProblemCode } from './problem.js';
@@ -29,12 +30,31 @@ export function loadSchema(name: SchemaName): Record<string, unknown> {
 function validatorFor(name: SchemaName): ValidateFunction {
   let validate = validators.get(name);
   if (validate === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
-    addFormats.default(ajv);
-    validate = ajv.compile(loadSchema(name));
+    validate = precompiledValidator(name) ?? compileValidator(name);
     validators.set(name, validate);
   }
   return validate;
+}
+
+function compileValidator(name: SchemaName): ValidateFunction {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
+  addFormats.default(ajv);
+  return ajv.compile(loadSchema(name));
+}
+
+/**
+ * Returns the validator `npm run build` generated from the same schema (scripts/build-validators.mjs),
+ * which saves compiling it at every start. It is used only when it is newer than the schema file.
+ */
+function precompiledValidator(name: SchemaName): ValidateFunction | undefined {
+  const generated = resolvePackagePath(`dist/schemas/${name}.validate.cjs`);
+  try {
+    if (statSync(generated).mtimeMs < statSync(resolvePackagePath(`schemas/${name}.schema.json`)).mtimeMs) return undefined;
+    const loaded = createRequire(import.meta.url)(generated) as { default?: ValidateFunction } & ValidateFunction;
+    return loaded.default ?? loaded;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Validates a parsed YAML document against one of toolshed's schemas; problems point into the YAML. */

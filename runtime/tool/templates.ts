@@ -124,9 +124,24 @@ export type RenderTemplate = (context: Record<string, unknown>) => string;
 
 /** Compiles a template; throws Handlebars' parse error, which carries the line inside the template. */
 export function compileTemplate(source: string): RenderTemplate {
-  handlebars.parse(source);
-  const template = handlebars.compile(source, { noEscape: true, strict: false, knownHelpersOnly: false });
+  const program = parseOnce(source);
+  // compile() takes the syntax tree too, so a template is parsed once for checking and rendering.
+  const template = handlebars.compile(program, { noEscape: true, strict: false, knownHelpersOnly: false });
   return (context) => template(context, { allowProtoPropertiesByDefault: false });
+}
+
+/** Syntax trees of templates parsed while loading, so templateRefs does not parse them again. */
+const parsed = new Map<string, hbs.AST.Program>();
+const MAX_PARSED = 1_000;
+
+function parseOnce(source: string): hbs.AST.Program {
+  let program = parsed.get(source);
+  if (program === undefined) {
+    program = handlebars.parse(source);
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(source, program);
+  }
+  return program;
 }
 
 /** A 1-based line and column inside a template. */
@@ -216,7 +231,7 @@ export interface TemplateRef {
  */
 export function templateRefs(source: string): TemplateRef[] {
   const refs: TemplateRef[] = [];
-  const program = handlebars.parse(source);
+  const program = parseOnce(source);
 
   const visitPath = (path: hbs.AST.PathExpression, topLevel: boolean): void => {
     if (path.data) {

@@ -1,7 +1,7 @@
 /**
- * The queue-backlog check evaluated by CheckRunner end to end: the engine counts a queue on the
- * in-process MongoDB wire server, state and evaluations live in a private schema on the PostgreSQL
- * server, alerts go to the local SNS server and to a local Slack webhook receiver.
+ * The queue-backlog check evaluated by CheckRunner end to end. The engine counts a queue on the
+ * in-process MongoDB wire server, and state and evaluations live in a private schema on the
+ * PostgreSQL server. Alerts go to the local SNS server and to a local Slack webhook receiver.
  */
 import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
@@ -71,7 +71,7 @@ async function freePort(): Promise<number> {
 interface Runtime {
   runner: CheckRunner;
   store: CheckStore;
-  /** The time the runner sees; tests move it to each slot. */
+  /** The time the runner uses as now. Tests move it to each slot. */
   clock: { now: Date };
   close(): Promise<void>;
 }
@@ -230,6 +230,15 @@ describe('CheckRunner with queue-backlog', () => {
       expect(posts[0]?.body.text).toContain('10,050 pending documents');
       expect(posts[0]?.body.text).toContain('above 10,000');
       expect(posts[0]?.body.text).toContain(':rotating_light:');
+    });
+
+    it('check evaluated log keeps the numeric level', () => {
+      const entries = log.lines().filter((entry) => entry.msg === 'check evaluated' && entry.tool === tool.name && entry.slot === slot(1).toISOString());
+
+      expect(entries).toHaveLength(1);
+      // pino writes its own numeric level first. A field named `level` in the entry repeats the
+      // key, and JSON readers keep the last one.
+      expect(entries[0]?.level).toBe(30);
     });
 
     it('records the alert and its deliveries', async () => {
@@ -394,7 +403,7 @@ describe('CheckRunner with queue-backlog', () => {
   });
 
   describe('failing SNS', () => {
-    it('does not stop Slack, and the alert is sent again at the next evaluation', async () => {
+    it('failed SNS alert is redelivered next evaluation', async () => {
       const tool = queueBacklog('queue-backlog-sns-down', 'queue_sns_down');
       const runtime = await startRuntime(shared, [tool], 'sns-down');
       try {

@@ -1,4 +1,5 @@
 /** A PostgreSQL server reached through a `pg` connection pool. */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Database, TransactionOptions } from './database.js';
 import { TYPE_OIDS, valueParsers } from './database.js';
@@ -22,6 +23,20 @@ const typeOverrides: pg.CustomTypesConfig = {
     return pg.types.getTypeParser(oid, format as 'text');
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
+
+/** A prepared statement name derived from the SQL text, so the same text reuses one statement. */
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `toolshed_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    if (statementNames.size < MAX_STATEMENT_NAMES) statementNames.set(text, name);
+  }
+  return name;
+}
+
+/** Distinct statements whose names are remembered; tools have a few each. */
+const MAX_STATEMENT_NAMES = 10_000;
 
 function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -69,13 +84,16 @@ export class PgDatabase implements Database {
     client.on('error', onLostConnection);
     const queryable: Queryable = {
       query: async (text, params) => {
-        const result = await client.query({ text, values: params as unknown[] | undefined, query_timeout: options.timeoutMs + CLIENT_TIMEOUT_MARGIN_MS } as pg.QueryConfig);
+        // A named statement is parsed and planned once per connection, then reused.
+        const result = await client.query({ name: statementName(text), text, values: params as unknown[] | undefined, query_timeout: options.timeoutMs + CLIENT_TIMEOUT_MARGIN_MS } as pg.QueryConfig);
         return { rows: result.rows as Record<string, unknown>[], rowCount: result.rowCount ?? result.rows.length };
       },
     };
     try {
-      await client.query(options.readOnly ? 'begin transaction read only' : 'begin');
-      await client.query("select set_config('statement_timeout', $1, true)", [String(options.timeoutMs)]);
+      // One round trip: the simple protocol takes several statements. The timeout is an integer
+      // toolshed computed from the tool file, never a runner's value.
+      const timeout = Math.max(1, Math.floor(options.timeoutMs));
+      await client.query(`${options.readOnly ? 'begin transaction read only' : 'begin'}; set local statement_timeout = ${timeout}`);
       const result = await work(queryable);
       await client.query(options.rollback === true ? 'rollback' : 'commit');
       return result;
