@@ -1,6 +1,6 @@
 /**
  * Tables toolshed keeps in the database next to the data: the audit log, used confirmation
- * tokens, pending approvals and per-run usage. Statements are idempotent, so every start runs
+ * tokens, pending approvals and usage counted per tool, principal and minute. Statements are idempotent, so every start runs
  * them. The runtime only ever inserts into toolshed_audit, so the table can be append-only for
  * its database role (see the README for the grants).
  */
@@ -48,17 +48,17 @@ export const RUNTIME_TABLES_SQL = [
     decided_by text,
     decided_at timestamptz
   )`,
-  `create table if not exists toolshed_runs (
-    run_id uuid primary key,
-    at timestamptz not null,
+  `create table if not exists toolshed_usage (
     tool text not null,
-    surface text not null,
     principal text not null,
-    outcome text not null,
-    error_code text,
-    duration_ms double precision
+    surface text not null,
+    minute timestamptz not null,
+    runs integer not null,
+    errors integer not null,
+    duration_ms double precision not null,
+    last_at timestamptz not null,
+    primary key (tool, principal, surface, minute)
   )`,
-  'create index if not exists toolshed_runs_tool_at on toolshed_runs (tool, at)',
 ];
 
 /** Creates the runtime tables when they are missing. */
