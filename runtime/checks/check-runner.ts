@@ -81,7 +81,9 @@ export class CheckRunner {
     if (!outcome.ok) return { kind: 'error', message: `${outcome.error.message} (${outcome.error.code}, run ${outcome.runId})` };
     const result = outcome.results?.[check.source.step];
     if (check.source.kind === 'count' || check.source.kind === 'any') {
-      const rows = Array.isArray(result) ? result.length : result === null || result === undefined ? 0 : 1;
+      let rows = 1;
+      if (Array.isArray(result)) rows = result.length;
+      else if (result === null || result === undefined) rows = 0;
       return { kind: 'value', value: check.source.kind === 'count' ? rows : rows > 0 ? 1 : 0 };
     }
     const row = Array.isArray(result) ? result[0] : result;

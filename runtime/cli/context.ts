@@ -24,7 +24,7 @@ export interface CommonOptions {
 /** Connections toolshed has without a configuration: the demo's PostgreSQL and its MongoDB queue. */
 export const DEMO_CONNECTIONS: Readonly<Record<string, 'postgres' | 'mongodb'>> = { default: 'postgres', queue: 'mongodb' };
 
-/** What the loader checks step connections against. */
+/** Returns the connection names and kinds the loader checks steps against. */
 export function loadContext(config: Config | undefined): { connections: string[]; connectionTypes: Record<string, 'postgres' | 'mongodb'> } {
   const types = config === undefined ? { ...DEMO_CONNECTIONS } : Object.fromEntries(Object.entries(config.connections).map(([name, connection]) => [name, connection.type]));
   return { connections: Object.keys(types), connectionTypes: types };
@@ -49,13 +49,13 @@ export function toolsDirectory(options: CommonOptions, config: Config | undefine
   return existsSync('tools') ? resolve('tools') : resolvePackagePath('tools');
 }
 
-/** The PostgreSQL connections of the configuration. */
+/** Opens the PostgreSQL connections of the configuration. */
 export function openDatabases(config: Config): Map<string, Database> {
   const postgres = Object.entries(config.connections).filter(([, connection]) => connection.type === 'postgres');
   return new Map(postgres.map(([name, connection]) => [name, new PgDatabase({ url: connection.url, maxConnections: connection.maxConnections })]));
 }
 
-/** The MongoDB connections of the configuration. */
+/** Opens the MongoDB connections of the configuration. */
 export async function openMongoConnections(config: Config): Promise<Map<string, MongoConnection>> {
   const mongo = Object.entries(config.connections).filter(([, connection]) => connection.type === 'mongodb');
   if (mongo.length === 0) return new Map();
@@ -74,7 +74,7 @@ export async function databasesForRun(config: Config | undefined, databaseUrl: s
   return new Map([['default', demo.database]]);
 }
 
-/** The operator running the CLI: their login name, with the roles the config grants. */
+/** Returns the operator running the CLI: their login name, with the roles the configuration grants. */
 export function cliPrincipal(config: Config | undefined): Principal {
   const name = safeUserName();
   const roles = config === undefined ? ['support', 'support-lead', 'auditor', 'marketing'] : config.cliRoles;

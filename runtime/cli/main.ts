@@ -8,11 +8,11 @@ import { EXIT, CliError } from './exit-codes.js';
 import { DEFAULT_URL } from './remote.js';
 import { DEFAULT_DEMO_WORKERS } from './defaults.js';
 
-/** Where commands write; tests pass their own. */
+/** Output and prompt functions of the commands; tests pass their own. */
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
-  /** Asks a yes/no question; absent when nobody can answer (no terminal). */
+  /** Asks a yes/no question; undefined when there is no terminal to ask on. */
   confirm?: (question: string) => Promise<boolean>;
 }
 

@@ -15,7 +15,7 @@ export interface DemoOptions {
   host: string;
   port: number;
   logger: Logger;
-  /** Where the instructions go; the CLI passes stdout. */
+  /** Output function for the instructions; the CLI passes one that writes to stdout. */
   print: (line: string) => void;
 }
 

@@ -204,7 +204,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed === undefined || trimmed === '' ? undefined : trimmed;
 }
 
-/** The region field of an ARN, or undefined when the text is not an SNS ARN. */
+/** Returns the region field of an ARN, or undefined when the text is not an SNS ARN. */
 function regionOfArn(arn: string): string | undefined {
   return /^arn:aws[a-z-]*:sns:([a-z0-9-]+):/.exec(arn)?.[1];
 }

@@ -171,7 +171,7 @@ class RecentDurations {
     this.byTool.set(tool, list);
   }
 
-  /** The median of the recent durations, or 0 before any run. */
+  /** Returns the median of the recent durations, or 0 before any run. */
   typicalMs(tool: string): number {
     const list = [...(this.byTool.get(tool) ?? [])].sort((a, b) => a - b);
     return list.length === 0 ? 0 : (list[Math.floor(list.length / 2)] ?? 0);
