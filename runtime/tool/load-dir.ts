@@ -32,9 +32,14 @@ export async function loadToolDir(directory: string, context: LoadContext = {}, 
   const problems: Problem[] = [];
   const byName = new Map<string, Tool>();
 
-  for (const path of files) {
-    const display = relative(displayBase, path) || path;
-    const text = await readToolFile(path, display, problems);
+  // Files are read concurrently, then loaded in name order so that problems and duplicates are reported predictably.
+  const displays = files.map((path) => relative(displayBase, path) || path);
+  const fileProblems: Problem[][] = files.map(() => []);
+  const texts = await Promise.all(files.map((path, index) => readToolFile(path, displays[index] as string, fileProblems[index] as Problem[])));
+
+  for (const [index, text] of texts.entries()) {
+    const display = displays[index] as string;
+    problems.push(...(fileProblems[index] ?? []));
     if (text === undefined) continue;
 
     const result = loadTool(display, text, context);
