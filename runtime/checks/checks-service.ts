@@ -3,6 +3,7 @@
  * tables, arms the scheduler and answers what GET /checks and `toolshed checks` show.
  */
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
 import type { Database } from '../connectors/postgres/database.js';
@@ -16,6 +17,11 @@ import { nextSlot } from './schedule.js';
 import type { CheckState } from './types.js';
 
 const ENV_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/**
+ * Evaluations running at once. Each takes a database connection several times, so a burst of
+ * checks sharing one slot would otherwise hold the whole pool and make HTTP and Slack runs wait.
+ */
+const MAX_CONCURRENT_EVALUATIONS = 4;
 
 export interface ChecksServiceOptions {
   engine: Engine;
@@ -44,6 +50,7 @@ export class ChecksService {
   private readonly scheduler: Scheduler;
   private readonly tools: Tool[];
   private readonly notifiers = new Map<string, Notifier[]>();
+  private readonly limit = pLimit(MAX_CONCURRENT_EVALUATIONS);
 
   constructor(private readonly options: ChecksServiceOptions) {
     this.tools = [...options.engine.tools.values()].filter((tool) => tool.check !== undefined);
@@ -55,7 +62,7 @@ export class ChecksService {
       logger: options.logger,
       run: async (spec, slot) => {
         const tool = this.tools.find((candidate) => candidate.name === spec.tool);
-        if (tool !== undefined) await this.runner.evaluate(tool, slot, { claim: true, dryRun: false });
+        if (tool !== undefined) await this.limit(() => this.runner.evaluate(tool, slot, { claim: true, dryRun: false }));
       },
     });
   }
