@@ -68,7 +68,7 @@ export async function openMongoConnections(config: Config): Promise<Map<string, 
 export async function databasesForRun(config: Config | undefined, databaseUrl: string | undefined, print: (line: string) => void): Promise<Map<string, Database>> {
   if (config !== undefined && databaseUrl === undefined) return openDatabases(config);
   if (databaseUrl !== undefined) return new Map([['default', new PgDatabase({ url: databaseUrl })]]);
-  print(`No ${CONFIG_FILE} here, so this runs on a fresh embedded demo database (${CLI_DEMO_WORKERS.toLocaleString('en-US')} workers, the same first workers as the demo server's).`);
+  print(`No ${CONFIG_FILE} here, so this runs on a fresh embedded demo database of ${CLI_DEMO_WORKERS.toLocaleString('en-US')} workers. The demo server has more, so its tickets and applications differ; use --database-url or a toolshed.yaml to run against the same data.`);
   const { openDemoDatabase } = await import('../demo/demo-database.js');
   const demo = await openDemoDatabase({ workers: CLI_DEMO_WORKERS });
   return new Map([['default', demo.database]]);
