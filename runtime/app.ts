@@ -77,7 +77,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (options.confirmationSecret === undefined && loaded.tools.some((tool) => tool.writes)) {
     options.logger.warn('confirmation_secret is not set, so a write tool preview can be confirmed only on the process that made it');
   }
-  const engine = new Engine({ tools: loaded.tools, databases: options.databases, logger: options.logger, audit, usage, confirmationSecret: options.confirmationSecret, rateLimits: options.rateLimits, mongo });
+  const engine = new Engine({ tools: loaded.tools, databases: options.databases, logger: options.logger, audit, usage, confirmationSecret: options.confirmationSecret, rateLimits: options.rateLimits, mongo, excluded: loaded.excluded });
   // Loaded only when a tool has a check, so a server without checks does not load the AWS SDK and the scheduler.
   const hasChecks = loaded.tools.some((tool) => tool.check !== undefined);
   const checks = audit === undefined || !hasChecks ? undefined : new (await import('./checks/checks-service.js')).ChecksService({ engine, database: audit.database, logger: options.logger, notifierOptions: options.notifierOptions, env: options.notifierEnv });

@@ -1,5 +1,4 @@
 /** `toolshed demo`: the shipped tools served on demo data, with lines to try printed. */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createApp, type App } from '../app.js';
 import { resolvePackagePath } from '../package-root.js';
@@ -7,6 +6,7 @@ import { DEFAULT_BODY_LIMIT, DEFAULT_RATE_PER_MINUTE } from '../config/load-conf
 import { openDemoDatabase } from './demo-database.js';
 import { startDemoQueue } from './demo-queue.js';
 import { startDemoAlerts } from './demo-alerts.js';
+import { demoKeys, DEMO_KEYS_FILE } from './demo-keys.js';
 import type { DemoSummary } from '../../examples/demo/generate.js';
 
 export interface DemoOptions {
@@ -29,8 +29,7 @@ export async function startDemo(options: DemoOptions): Promise<{ app: App; url: 
 
   const queue = await startDemoQueue();
   const alerts = await startDemoAlerts(options.print);
-  const apiKey = randomBytes(24).toString('base64url');
-  const csmKey = randomBytes(24).toString('base64url');
+  const { lead: apiKey, csm: csmKey } = await demoKeys();
   const app = await createApp({
     toolsDir: resolvePackagePath('tools'),
     databases: new Map([['default', database]]),
@@ -66,7 +65,7 @@ function printInstructions(print: (line: string) => void, url: string, keys: { a
   print(`toolshed demo is serving ${app.engine.tools.size} tool(s) on ${url}: ${tools}`);
   print(`Demo data: ${summary.workers} workers, ${summary.tickets} tickets, ${summary.applications} ticket applications, ${summary.devices} devices.`);
   print('');
-  print('Try it (the API key below is new on every start):');
+  print(`Try it (the API keys stay the same across restarts; delete ${DEMO_KEYS_FILE} for new ones):`);
   print(`  export TOOLSHED_API_KEY=${apiKey}`);
   print(`  curl -s -X POST ${url}/tools/worker-lookup/run -H "Authorization: Bearer $TOOLSHED_API_KEY" -H 'content-type: application/json' -d '{"email": "${summary.sampleEmail}"}'`);
   print(`  curl -s -X POST ${url}/tools/worker-lookup/run -H "Authorization: Bearer $TOOLSHED_API_KEY" -d 'email=nobody@example.com'`);

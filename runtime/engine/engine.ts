@@ -92,6 +92,8 @@ export interface EngineOptions {
   rateLimits?: RateLimits;
   /** MongoDB connections by name, for tools with MongoDB steps. */
   mongo?: ReadonlyMap<string, MongoConnection>;
+  /** Names of tools whose files have problems, to the file; runs of them say so. */
+  excluded?: ReadonlyMap<string, string>;
 }
 
 type Rendered = Omit<RunSuccess, 'ok' | 'runId' | 'tool' | 'durationMs'>;
@@ -108,6 +110,7 @@ export class Engine {
   private readonly rateLimits: RateLimits | undefined;
   private readonly limiter = new RateLimiter();
   readonly mongo: ReadonlyMap<string, MongoConnection>;
+  private readonly excluded: ReadonlyMap<string, string>;
 
   constructor(options: EngineOptions) {
     this.tools = new Map(options.tools.map((tool) => [tool.name, tool]));
@@ -117,6 +120,7 @@ export class Engine {
     this.usage = options.usage;
     this.rateLimits = options.rateLimits;
     this.mongo = options.mongo ?? new Map();
+    this.excluded = options.excluded ?? new Map();
     const tokens = new ConfirmationTokens(options.confirmationSecret ?? randomBytes(32).toString('hex'));
     this.writes = new WriteRunner((tool) => this.databaseFor(tool), options.audit, tokens);
   }
@@ -127,7 +131,7 @@ export class Engine {
     const tool = this.tools.get(request.tool);
     let inputs: InputValues | undefined;
     try {
-      if (tool === undefined) throw new ToolshedError('TOOLSHED_ERR_TOOL_NOT_FOUND', `There is no tool named "${truncate(request.tool)}". List the tools with GET /tools or toolshed list.`);
+      if (tool === undefined) throw new ToolshedError('TOOLSHED_ERR_TOOL_NOT_FOUND', this.notFoundMessage(request.tool));
       this.checkRateLimit(tool, request.principal);
       assertAllowed(tool, request.principal);
       inputs = coerceInputs(tool, request.inputs);
@@ -191,6 +195,13 @@ export class Engine {
     const tool = this.tools.get(toolName);
     if (tool === undefined || tool.approvalRoles.length === 0) return [];
     return this.writes.pendingApprovals(tool);
+  }
+
+  /** Explains a missing tool, naming its file when the file exists but has problems. */
+  notFoundMessage(name: string): string {
+    const file = this.excluded.get(name);
+    if (file !== undefined) return `The tool file ${file} has problems, so ${name} is not served. Run toolshed validate to see them.`;
+    return `There is no tool named "${truncate(name)}". List the tools with GET /tools or toolshed list.`;
   }
 
   /** The tools a principal may run, in name order. */

@@ -14,6 +14,8 @@ export interface LoadedTools {
   problems: Problem[];
   /** Files read, valid or not. */
   files: string[];
+  /** Tool names of files that have problems, to the file, so a runner can be told why a tool is missing. */
+  excluded: Map<string, string>;
 }
 
 /** Lists `*.yaml` and `*.yml` files under a directory, sorted, skipping hidden entries. */
@@ -31,6 +33,7 @@ export async function loadToolDir(directory: string, context: LoadContext = {}, 
   const tools: Tool[] = [];
   const problems: Problem[] = [];
   const byName = new Map<string, Tool>();
+  const excluded = new Map<string, string>();
 
   // Files are read concurrently, then loaded in name order so that problems and duplicates are reported predictably.
   const displays = files.map((path) => relative(displayBase, path) || path);
@@ -44,7 +47,11 @@ export async function loadToolDir(directory: string, context: LoadContext = {}, 
 
     const result = loadTool(display, text, context);
     problems.push(...result.problems);
-    if (result.tool === undefined) continue;
+    if (result.tool === undefined) {
+      const name = /^name:\s*["']?([a-z0-9-]+)["']?\s*$/m.exec(text)?.[1];
+      if (name !== undefined) excluded.set(name, display);
+      continue;
+    }
 
     const existing = byName.get(result.tool.name);
     if (existing !== undefined) {
@@ -55,7 +62,7 @@ export async function loadToolDir(directory: string, context: LoadContext = {}, 
     byName.set(result.tool.name, result.tool);
     tools.push(result.tool);
   }
-  return { tools, problems: sortProblems(problems), files };
+  return { tools, problems: sortProblems(problems), files, excluded };
 }
 
 async function readToolFile(path: string, display: string, problems: Problem[]): Promise<string | undefined> {

@@ -18,7 +18,7 @@ export function registerToolRoutes(app: FastifyInstance, engine: Engine): void {
 
   app.get<{ Params: NameParams }>('/tools/:name', async (request, reply) => {
     const tool = visibleTool(engine, request);
-    if (tool === undefined) return toolNotFound(reply, request);
+    if (tool === undefined) return toolNotFound(reply, request, engine);
     return {
       name: tool.name,
       title: tool.title,
@@ -87,9 +87,8 @@ function visibleTool(engine: Engine, request: FastifyRequest<{ Params: NameParam
   return tool !== undefined && mayRun(tool, principalOf(request)) ? tool : undefined;
 }
 
-function toolNotFound(reply: FastifyReply, request: FastifyRequest<{ Params: NameParams }>): FastifyReply {
-  const name = request.params.name.slice(0, 64);
-  return sendError(reply, request.id, 'TOOLSHED_ERR_TOOL_NOT_FOUND', `There is no tool named "${name}". GET /tools lists the tools you can run.`);
+function toolNotFound(reply: FastifyReply, request: FastifyRequest<{ Params: NameParams }>, engine: Engine): FastifyReply {
+  return sendError(reply, request.id, 'TOOLSHED_ERR_TOOL_NOT_FOUND', engine.notFoundMessage(request.params.name.slice(0, 64)));
 }
 
 function exampleCall(tool: Tool, request: FastifyRequest): { curl: string; body: Record<string, unknown> } {

@@ -149,6 +149,7 @@ describe('HTTP surface', () => {
     it('invalid tool files are not served', async () => {
       const response = await post('/tools/broken/run', {});
       expect(response.statusCode).toBe(404);
+      expect(response.json().error.message).toMatch(/^The tool file .*broken\.yaml has problems, so broken is not served\. Run toolshed validate/);
       expect(log.lines().some((line) => String(line.msg).includes('not served'))).toBe(true);
     });
 
