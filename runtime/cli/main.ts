@@ -99,6 +99,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description('Check every tool file in a directory and print each problem as file:line:column: CODE message.')
     .argument('[dir]', 'directory of tool files (default: as for --tools)')
     .addOption(config)
+    .option('--check-sql', "also prepare every SQL step on the tools' databases (or the demo schema), to find unknown tables and columns")
     .action((dir: string | undefined, options) => finish(import('./validate-command.js').then(({ runValidate }) => runValidate(dir, options, io))));
 
   program

@@ -289,6 +289,7 @@ class SemanticChecker {
         maxRows: declared.max_rows,
         expectRows: declared.expect_rows,
         compiled: { text: compiled.text, params: compiled.params },
+        position: this.positionInScalar([...path, 'sql'], 0),
       });
     });
     return steps;
@@ -318,6 +319,7 @@ class SemanticChecker {
       maxRows: undefined,
       expectRows: undefined,
       compiled: { text: '', params: scanned.refs.map((entry) => entry.ref) },
+      position: this.source.locate([...path, 'mongodb']),
     };
   }
 

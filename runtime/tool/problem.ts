@@ -26,7 +26,8 @@ export type ProblemCode =
   | 'TOOLSHED_ERR_INVALID_DEFAULT'
   | 'TOOLSHED_ERR_FILE'
   | 'TOOLSHED_ERR_MONGO_OPERATOR'
-  | 'TOOLSHED_ERR_CHECK';
+  | 'TOOLSHED_ERR_CHECK'
+  | 'TOOLSHED_ERR_SQL_CHECK';
 
 export function formatProblem(problem: Problem): string {
   return `${problem.file}:${problem.line}:${problem.column}: ${problem.code} ${problem.message}`;

@@ -44,6 +44,8 @@ export interface SqlStep {
   expectRows: number | undefined;
   /** For MongoDB steps, the query; `sql` and `compiled` are then empty. */
   mongo: MongoQuery | undefined;
+  /** Where the step's `sql` (or `mongodb`) value starts in the tool file, for problems found later. */
+  position: { line: number; column: number };
   /** The SQL with `$1..$n` in place of named references, and what each `$n` binds. */
   compiled: { text: string; params: ValueRef[] };
 }
