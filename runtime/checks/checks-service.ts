@@ -51,6 +51,7 @@ export class ChecksService {
   private readonly tools: Tool[];
   private readonly notifiers = new Map<string, Notifier[]>();
   private readonly limit = pLimit(MAX_CONCURRENT_EVALUATIONS);
+  private migration: Promise<void> | undefined;
 
   constructor(private readonly options: ChecksServiceOptions) {
     this.tools = [...options.engine.tools.values()].filter((tool) => tool.check !== undefined);
@@ -73,9 +74,18 @@ export class ChecksService {
 
   async start(): Promise<void> {
     if (this.tools.length === 0) return;
-    await this.store.migrate();
+    await this.migrated();
     this.scheduler.start();
     this.options.logger.info({ checks: this.tools.map((tool) => tool.name) }, 'scheduled checks started');
+  }
+
+  /** Creates the check tables once per process; every method that reads or writes them waits for it. */
+  private migrated(): Promise<void> {
+    this.migration ??= this.store.migrate().catch((error: unknown) => {
+      this.migration = undefined;
+      throw error;
+    });
+    return this.migration;
   }
 
   async stop(): Promise<void> {
@@ -86,10 +96,12 @@ export class ChecksService {
   async evaluateNow(toolName: string, dryRun: boolean): Promise<CheckReport | undefined> {
     const tool = this.tools.find((candidate) => candidate.name === toolName);
     if (tool === undefined) return undefined;
+    await this.migrated();
     return this.runner.evaluate(tool, new Date(), { claim: false, dryRun });
   }
 
   async list(): Promise<CheckSummary[]> {
+    await this.migrated();
     const states = new Map((await this.store.listStates()).map((entry) => [entry.tool, entry.state]));
     return this.tools.map((tool) => {
       const spec = tool.check?.spec;

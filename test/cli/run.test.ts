@@ -108,6 +108,18 @@ describe('toolshed run with a configuration file', () => {
     }
   });
 
+  it('serve --strict refuses invalid tools', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'toolshed-strict-'));
+    await writeFile(join(directory, 'broken.yaml'), 'name: broken\ntitle: Broken\n');
+    const strictConfig = join(directory, 'toolshed.yaml');
+    await writeFile(strictConfig, `tools_dir: ${directory}\nconnections:\n  default:\n    type: postgres\n    url: \${env:TOOLSHED_TEST_CLI_URL}\n`);
+    const io = captureIo();
+    const code = await main(['serve', '--config', strictConfig, '--strict', '--port', '0'], io);
+    expect(code).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/broken\.yaml:1:1: TOOLSHED_ERR_MISSING_KEY/);
+    expect(io.stderr.join('\n')).toContain('--strict refuses to start');
+  });
+
   it('serve without a configuration exits 2', async () => {
     const io = captureIo();
     const code = await main(['serve', '--config', join(tmpdir(), 'does-not-exist.yaml')], io);
