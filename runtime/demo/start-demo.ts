@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import { createApp, type App } from '../app.js';
 import { resolvePackagePath } from '../package-root.js';
-import { DEFAULT_BODY_LIMIT, DEFAULT_RATE_PER_MINUTE } from '../config/load-config.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_RATE_PER_MINUTE, SLACK_DEFAULTS, type SlackConfig } from '../config/load-config.js';
 import { openDemoDatabase } from './demo-database.js';
 import { startDemoQueue } from './demo-queue.js';
 import { startDemoAlerts } from './demo-alerts.js';
@@ -17,6 +17,16 @@ export interface DemoOptions {
   logger: Logger;
   /** Output function for the instructions; the CLI passes one that writes to stdout. */
   print: (line: string) => void;
+}
+
+/**
+ * Slack settings of the demo when SLACK_SIGNING_SECRET is set: every verified Slack user holds the
+ * demo roles, so a workspace connected through a tunnel can try every tool.
+ */
+function demoSlackConfig(): SlackConfig | undefined {
+  const secret = process.env.SLACK_SIGNING_SECRET;
+  if (secret === undefined || secret === '') return undefined;
+  return { signingSecrets: [secret], command: SLACK_DEFAULTS.command, ackBudgetMs: SLACK_DEFAULTS.ackBudgetMs, responseUrlHosts: [...SLACK_DEFAULTS.responseUrlHosts], botToken: undefined, apiUrl: SLACK_DEFAULTS.apiUrl, defaultRoles: DEMO_ROLES, users: {}, userGroups: {} };
 }
 
 /** Roles the demo key holds, so that every shipped tool can be tried. */
@@ -44,6 +54,7 @@ export async function startDemo(options: DemoOptions): Promise<{ app: App; url: 
     notifierOptions: alerts.notifierOptions,
     notifierEnv: alerts.env,
     routes: [queue.plugin],
+    slack: demoSlackConfig(),
   });
   const close = app.close;
   app.close = async () => {
@@ -88,5 +99,9 @@ function printInstructions(print: (line: string) => void, url: string, keys: { a
   print(`  npx toolshed run worker-lookup ${summary.sampleEmail}`);
   print(`  npx toolshed list`);
   print('');
+  if (demoSlackConfig() !== undefined) {
+    print('Slack: SLACK_SIGNING_SECRET is set, so POST /slack/commands and /slack/interactions answer; every verified Slack user has the demo roles.');
+    print('');
+  }
   print('Press Ctrl+C to stop.');
 }
