@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT, CliError } from './exit-codes.js';
 import { DEFAULT_URL } from './remote.js';
 import { DEFAULT_DEMO_WORKERS } from './defaults.js';
+import { toolHelpText } from './tool-help.js';
 
 /** Output and prompt functions of the commands; tests pass their own. */
 export interface CliIo {
@@ -47,7 +48,7 @@ export function parsePort(value: string): number {
   return port;
 }
 
-export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void, argv: readonly string[] = []): Command {
   const program = new Command('toolshed')
     .description('Serve YAML tool files as HTTP endpoints, Slack commands and CLI commands.')
     .showHelpAfterError('(run with --help for usage)')
@@ -91,7 +92,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--yes', 'for a write tool: make the change without asking (for scripts)')
     .allowUnknownOption()
     .allowExcessArguments()
-    .addHelpText('after', '\nExamples:\n  toolshed run worker-lookup maria.gonzalez417@example.com\n  toolshed run worker-lookup --email maria.gonzalez417@example.com --json')
+    .addHelpText('after', () => {
+      const examples = '\nExamples:\n  toolshed run worker-lookup sarah.le1@example.com\n  toolshed run worker-lookup --email sarah.le1@example.com --json';
+      // `toolshed run TOOL --help` also describes that tool.
+      const toolName = argv[0] === 'run' ? argv.slice(1).find((arg) => !arg.startsWith('-')) : undefined;
+      return toolName === undefined ? examples : `${toolHelpText(toolName)}\n${examples}`;
+    })
     .action((tool: string, inputs: string[], options) => finish(import('./run-command.js').then(({ runTool }) => runTool(tool, inputs, { ...options, confirm: io.confirm }, io))));
 
   program
@@ -163,9 +169,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 /** Runs the command line and returns the exit code; long-running commands resolve when started. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   let exitCode: number = EXIT.OK;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    argv,
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

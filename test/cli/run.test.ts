@@ -136,6 +136,14 @@ describe('toolshed command line', () => {
     expect(io.stdout.join('\n')).toContain('Usage: toolshed');
   });
 
+  it('run TOOL --help lists its inputs', async () => {
+    const io = captureIo();
+    expect(await main(['run', 'worker-lookup', '--help'], io)).toBe(0);
+    const help = io.stdout.join('\n');
+    expect(help).toContain('usage: toolshed run worker-lookup EMAIL');
+    expect(help).toContain("email (email, required): The worker's email address, in any letter case. Example: sarah.le1@example.com");
+  });
+
   it('unknown command exits 2', async () => {
     const io = captureIo();
     expect(await main(['frobnicate'], io)).toBe(2);
