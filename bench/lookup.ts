@@ -170,7 +170,7 @@ async function verifySameOutput(toolshed: ChildServer, baseline: ChildServer, ap
   log(`Both servers return identical responses, apart from run_id, for ${checked.length} emails (${checked.join(', ')}).`);
 }
 
-/** Clock ticks per second of /proc/PID/stat times. */
+/** Returns the clock ticks per second that /proc/PID/stat and /proc/stat count in. */
 function clockTicksPerSecond(): number {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -181,7 +181,7 @@ function clockTicksPerSecond(): number {
 
 const CLOCK_TICKS = clockTicksPerSecond();
 
-/** User plus system CPU time of a process in milliseconds, or undefined where /proc is missing. */
+/** Returns the user plus system CPU time of a process in milliseconds, or undefined where /proc is missing. */
 function processCpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
@@ -194,7 +194,7 @@ function processCpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-/** CPU time of every process whose command name is "postgres", in milliseconds. */
+/** Returns the CPU time of every process whose command name is "postgres", in milliseconds. */
 function postgresCpuMs(): number | undefined {
   try {
     let total = 0;
@@ -217,7 +217,7 @@ function postgresCpuMs(): number | undefined {
   }
 }
 
-/** CPU time all CPUs spent busy since boot (the first line of /proc/stat, less idle and iowait), in milliseconds. */
+/** Returns the CPU time all CPUs spent busy since boot (the first line of /proc/stat, less idle and iowait), in milliseconds. */
 function machineBusyCpuMs(): number | undefined {
   try {
     const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
@@ -321,7 +321,7 @@ interface Summary {
   otherCpuPercent: number | undefined;
 }
 
-/** Median of values that may be missing; undefined unless every round has one. */
+/** Returns the median of values that may be missing, or undefined unless every round has one. */
 function medianOfKnown(values: ReadonlyArray<number | undefined>): number | undefined {
   const known = values.filter((value): value is number => value !== undefined);
   return known.length === values.length && known.length > 0 ? median(known) : undefined;

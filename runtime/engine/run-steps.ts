@@ -90,15 +90,27 @@ export async function runSteps(tool: Tool, database: Database, inputs: InputValu
 }
 
 async function readStep(client: Queryable, step: SqlStep, timeoutMs: number, bound: unknown[]): Promise<Record<string, unknown>[]> {
-  const rowLimit = step.expect === 'many' ? step.limit + PROBE_ROWS : 2;
-  // The limit wraps the author's statement, so a forgotten LIMIT cannot fetch a whole table.
-  const text = `select * from (\n${step.compiled.text}\n) as step_rows limit ${rowLimit}`;
+  const text = wrappedText(step);
   try {
     const result = await client.query(text, bound);
     return result.rows;
   } catch (error) {
     throw databaseError(error, step.id, timeoutMs);
   }
+}
+
+/** Wrapped statements by step, built once, so each run reuses the same string and its prepared-statement name. */
+const wrapped = new WeakMap<SqlStep, string>();
+
+/** The read statement wrapped in a row limit, so a forgotten LIMIT cannot fetch a whole table. */
+function wrappedText(step: SqlStep): string {
+  let text = wrapped.get(step);
+  if (text === undefined) {
+    const rowLimit = step.expect === 'many' ? step.limit + PROBE_ROWS : 2;
+    text = `select * from (\n${step.compiled.text}\n) as step_rows limit ${rowLimit}`;
+    wrapped.set(step, text);
+  }
+  return text;
 }
 
 async function writeStep(client: Queryable, step: SqlStep, timeoutMs: number, bound: unknown[]): Promise<{ count: number; rows: Record<string, unknown>[] }> {
