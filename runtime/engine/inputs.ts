@@ -19,6 +19,12 @@ import type { InputSpec, Tool } from '../tool/types.js';
 const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1', 'y']);
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0', 'n']);
+
+/** Reads a yes/no flag by the same rules as boolean inputs; anything else, or nothing, is false. */
+export function isYes(value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  return typeof value === 'string' && TRUE_WORDS.has(value.trim().toLowerCase());
+}
 /** Longest part of a rejected value quoted back in an error message. */
 const ECHO_LENGTH = 40;
 

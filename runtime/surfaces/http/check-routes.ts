@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 import { mayRun } from '../../engine/engine.js';
+import { isYes } from '../../engine/inputs.js';
 import type { ChecksService } from '../../checks/checks-service.js';
 import { principalOf, sendError } from './server.js';
 
@@ -25,7 +26,7 @@ export function registerCheckRoutes(app: FastifyInstance, engine: Engine, checks
   app.post<{ Params: { tool: string }; Querystring: { dry_run?: string } }>('/checks/:tool/evaluate', async (request, reply) => {
     const tool = engine.tools.get(request.params.tool);
     if (tool === undefined || !mayRun(tool, principalOf(request))) return sendError(reply, request.id, 'TOOLSHED_ERR_TOOL_NOT_FOUND', `There is no check named "${request.params.tool.slice(0, 64)}". GET /checks lists them.`);
-    const dryRun = ['1', 'true', 'yes'].includes((request.query.dry_run ?? '').toLowerCase());
+    const dryRun = isYes(request.query.dry_run);
     const report = await checks.evaluateNow(tool.name, dryRun);
     if (report === undefined) return sendError(reply, request.id, 'TOOLSHED_ERR_TOOL_NOT_FOUND', `${tool.name} has no schedule and check.`);
     return report;

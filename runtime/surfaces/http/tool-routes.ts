@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Engine, RunOutcome } from '../../engine/engine.js';
 import { mayRun } from '../../engine/engine.js';
+import { isYes } from '../../engine/inputs.js';
 import { exampleInputs, inputsSchema } from '../../tool/describe.js';
 import type { Tool } from '../../tool/types.js';
 import { principalOf, sendError } from './server.js';
@@ -35,7 +36,8 @@ export function registerToolRoutes(app: FastifyInstance, engine: Engine): void {
     if (typeof body !== 'object' || Array.isArray(body)) {
       return sendError(reply, request.id, 'TOOLSHED_ERR_INVALID_REQUEST', 'The body must be an object of inputs, such as {"email": "name@example.com"}.');
     }
-    const { dry_run: dryRun, confirmation_token: token, ...inputs } = { ...(request.query as Record<string, unknown>), ...(body as Record<string, unknown>) };
+    // Inputs and tokens come from the body only: Fastify logs request URLs, query string included.
+    const { dry_run: dryRun, confirmation_token: token, ...inputs } = body as Record<string, unknown>;
     if (token !== undefined && typeof token !== 'string') return sendError(reply, request.id, 'TOOLSHED_ERR_INVALID_REQUEST', 'confirmation_token must be the string from the preview.');
     const outcome = await engine.run({ tool: request.params.name, inputs, surface: 'http', principal: principalOf(request), dryRun: isYes(dryRun), confirmationToken: token });
     return sendOutcome(reply, outcome);
@@ -73,12 +75,6 @@ export function sendOutcome(reply: FastifyReply, outcome: RunOutcome): FastifyRe
       : { confirmation: { token: outcome.confirmation.token, expires_at: outcome.confirmation.expiresAt, how: 'POST the same inputs again with "confirmation_token" set to this token to execute, or POST {"confirmation_token": ...} to /tools/NAME/cancel.'.replace('NAME', outcome.tool) } }),
     ...(outcome.approvalId === undefined ? {} : { approval_id: outcome.approvalId }),
   });
-}
-
-/** `true`, `1`, `yes` and `on` (any case) turn a flag on. */
-function isYes(value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  return typeof value === 'string' && ['true', '1', 'yes', 'on'].includes(value.trim().toLowerCase());
 }
 
 /** A tool the principal may run; others look absent, so names of restricted tools do not leak. */

@@ -206,6 +206,17 @@ describe('HTTP surface', () => {
       expect(error.fields.map((field: { field: string }) => field.field).sort()).toEqual(['email', 'extra']);
     });
 
+    it('query string inputs are ignored', async () => {
+      const response = await app.http.inject({
+        method: 'POST',
+        url: `/tools/worker-lookup/run?email=${encodeURIComponent(db.summary.sampleEmail)}`,
+        headers: { authorization: `Bearer ${SUPPORT_KEY}`, 'content-type': 'application/json' },
+        payload: '{}',
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.fields[0].message).toMatch(/^email is required/);
+    });
+
     it('unknown tool run is 404', async () => {
       const response = await post('/tools/no-such-tool/run', {});
       expect(response.statusCode).toBe(404);
