@@ -30,7 +30,7 @@ export interface AppOptions {
   strict?: boolean;
   /** Serves POST /slack/commands and /slack/interactions when set. */
   slack?: SlackConfig;
-  /** Connection that holds the audit log and the other toolshed_* tables. Default: default. */
+  /** Connection whose database contains the audit log and the other toolshed_* tables. Default: default. */
   auditConnection?: string;
   confirmationSecret?: string;
   rateLimits?: RateLimits;

@@ -1,6 +1,6 @@
 /**
  * Scheduled checks of a running toolshed: creates each check's notifiers, migrates the check
- * tables, arms the scheduler and answers what GET /checks and `toolshed checks` show.
+ * tables, arms the scheduler and returns what GET /checks and `toolshed checks` show.
  */
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -25,7 +25,7 @@ const MAX_CONCURRENT_EVALUATIONS = 4;
 
 export interface ChecksServiceOptions {
   engine: Engine;
-  /** Database that holds the check state tables. */
+  /** Database that contains the check state tables. */
   database: Database;
   logger: Logger;
   env?: NodeJS.ProcessEnv;

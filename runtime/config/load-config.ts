@@ -1,7 +1,7 @@
 /**
  * Reads toolshed.yaml: connections, API keys and server settings. String values may be
- * `${env:NAME}`; a variable that is not set is a startup error that names the variable and never
- * prints any value, because values here are usually secrets.
+ * `${env:NAME}`. A variable that is not set is a startup error that names the variable. No value
+ * is ever printed, because values here are usually secrets.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -61,7 +61,7 @@ export interface Config {
   connections: Record<string, ConnectionConfig>;
   server: { host: string; port: number; bodyLimit: number };
   apiKeys: ApiKeyConfig[];
-  /** Roles of whoever runs the CLI with this file. */
+  /** Roles of the operator who runs the CLI with this file. */
   cliRoles: string[];
   slack: SlackConfig | undefined;
   confirmationSecret: string | undefined;

@@ -20,7 +20,7 @@ export interface DemoOptions {
 }
 
 /**
- * Slack settings of the demo when SLACK_SIGNING_SECRET is set: every verified Slack user holds the
+ * Slack settings of the demo when SLACK_SIGNING_SECRET is set: every verified Slack user has the
  * demo roles, so a workspace connected through a tunnel can try every tool.
  */
 function demoSlackConfig(): SlackConfig | undefined {

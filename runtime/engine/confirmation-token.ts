@@ -69,7 +69,7 @@ export function peekClaims(token: string): Pick<ConfirmationClaims, 'tool' | 'in
   }
 }
 
-/** A digest of inputs that does not depend on key order. */
+/** Returns a digest of inputs that does not depend on key order. */
 export function inputsDigest(inputs: Record<string, unknown>): string {
   const sorted = Object.keys(inputs)
     .sort()

@@ -92,7 +92,7 @@ export interface EngineOptions {
   rateLimits?: RateLimits;
   /** MongoDB connections by name, for tools with MongoDB steps. */
   mongo?: ReadonlyMap<string, MongoConnection>;
-  /** Names of tools whose files have problems, to the file; runs of them say so. */
+  /** File of each tool whose file has problems, by tool name, so a run of it names the file. */
   excluded?: ReadonlyMap<string, string>;
 }
 
@@ -204,7 +204,7 @@ export class Engine {
     return `There is no tool named "${truncate(name)}". List the tools with GET /tools or toolshed list.`;
   }
 
-  /** The tools a principal may run, in name order. */
+  /** Returns the tools a principal may run, in name order. */
   toolsFor(principal: Principal): Tool[] {
     return [...this.tools.values()].filter((tool) => mayRun(tool, principal)).sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -281,7 +281,10 @@ export class Engine {
     if (tool === undefined) return;
     this.usage?.add({ runId: outcome.runId, at: new Date(), tool: tool.name, surface: request.surface, principal: request.principal.id, outcome: error.status < 500 ? 'rejected' : 'error', errorCode: error.code, durationMs: outcome.durationMs });
     if (!tool.audit) return;
-    const mode: AuditMode = !tool.writes ? 'read' : request.confirmationToken !== undefined ? 'execute' : request.dryRun === true ? 'dry_run' : 'preview';
+    let mode: AuditMode = 'preview';
+    if (!tool.writes) mode = 'read';
+    else if (request.confirmationToken !== undefined) mode = 'execute';
+    else if (request.dryRun === true) mode = 'dry_run';
     await this.recordAudit(tool, {
       runId: outcome.runId,
       surface: request.surface,

@@ -1,7 +1,7 @@
 /**
  * Runs a tool's SQL steps in order in one transaction and collects each step's result. Read steps
- * are wrapped in a row limit; write steps run as written and their row count is checked against
- * the step's bound, and exceeding it rolls the whole transaction back.
+ * are wrapped in a row limit. Write steps run as written, and a row count beyond the step's bound
+ * rolls the whole transaction back.
  */
 import { ToolshedError } from '../errors.js';
 import type { Database } from '../connectors/postgres/database.js';
@@ -14,8 +14,8 @@ import type { Principal, Surface } from './principal.js';
 export type StepResult = Record<string, unknown> | Record<string, unknown>[] | null;
 
 /**
- * How the transaction ends: `read` is READ ONLY, `rollback` may write but always rolls back
- * (previews and dry runs), `commit` writes for real.
+ * Transaction mode: `read` is READ ONLY, `rollback` may write but always rolls back (previews and
+ * dry runs), and `commit` writes for real.
  */
 export type TransactionMode = 'read' | 'rollback' | 'commit';
 
@@ -102,7 +102,7 @@ async function readStep(client: Queryable, step: SqlStep, timeoutMs: number, bou
 /** Wrapped statements by step, built once, so each run reuses the same string and its prepared-statement name. */
 const wrapped = new WeakMap<SqlStep, string>();
 
-/** The read statement wrapped in a row limit, so a forgotten LIMIT cannot fetch a whole table. */
+/** Returns the read statement wrapped in a row limit, so a forgotten LIMIT cannot fetch a whole table. */
 function wrappedText(step: SqlStep): string {
   let text = wrapped.get(step);
   if (text === undefined) {

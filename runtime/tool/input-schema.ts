@@ -6,13 +6,13 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { InputSpec } from './types.js';
 
-/** Longest string any input accepts, whatever its own maxLength says. */
+/** Longest string any input accepts, whatever its own maxLength is. */
 export const MAX_STRING_LENGTH = 10_000;
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
 addFormats.default(ajv);
 
-/** The JSON Schema of one input: toolshed's own keys removed, the string length capped. */
+/** Returns the JSON Schema of one input: toolshed's own keys removed, the string length capped. */
 export function inputJsonSchema(spec: InputSpec): Record<string, unknown> {
   const { unit: _unit, unit_aliases: _aliases, sensitive: _sensitive, required: _required, examples: _examples, ...schema } = spec;
   if (spec.type === 'string') schema.maxLength = Math.min(spec.maxLength ?? MAX_STRING_LENGTH, MAX_STRING_LENGTH);

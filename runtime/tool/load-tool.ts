@@ -296,7 +296,9 @@ class SemanticChecker {
   }
 
   private compileMongoStep(declared: ToolFile['steps'][number], mongodb: MongoStepFile, connection: string, path: PathSegment[], earlier: readonly SqlStep[]): SqlStep {
-    const operation = mongodb.count !== undefined ? 'count' : mongodb.find !== undefined ? 'find' : 'aggregate';
+    let operation: MongoQuery['operation'] = 'aggregate';
+    if (mongodb.count !== undefined) operation = 'count';
+    else if (mongodb.find !== undefined) operation = 'find';
     const body = mongodb[operation];
     const scanned = scanMongoQuery(body, [...path, 'mongodb', operation]);
     for (const problem of scanned.problems) this.add(problem.path, 'TOOLSHED_ERR_MONGO_OPERATOR', `${fieldName(problem.path)}: ${problem.message}`, this.source.positionOf(this.source.keyAt(problem.path.slice(0, -1), String(problem.path.at(-1)))));
@@ -443,9 +445,7 @@ class SemanticChecker {
   private timeout(): number {
     const written = this.file.timeout;
     if (written === undefined) return DEFAULT_TIMEOUT_MS;
-    const match = /^(\d+)(ms|s|m)$/.exec(written);
-    const amount = Number(match?.[1]);
-    const milliseconds = match?.[2] === 'ms' ? amount : match?.[2] === 's' ? amount * 1000 : amount * 60_000;
+    const milliseconds = durationMs(written);
     if (milliseconds > MAX_TIMEOUT_MS) this.add(['timeout'], 'TOOLSHED_ERR_VALUE', `timeout ${written} is longer than the maximum of 5m`);
     return milliseconds;
   }
@@ -482,11 +482,13 @@ class SemanticChecker {
   }
 }
 
-/** Converts 30m, 1h or 2d to milliseconds. */
+/** Milliseconds per unit of the durations tool files use: timeout (ms, s, m) and repeat (m, h, d). */
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Converts a duration the schema has already checked, such as 500ms, 5s, 30m, 1h or 2d, to milliseconds. */
 function durationMs(text: string): number {
-  const amount = Number(text.slice(0, -1));
-  const unit = text.at(-1);
-  return amount * (unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000);
+  const match = /^(\d+)([a-z]+)$/.exec(text);
+  return Number(match?.[1]) * (DURATION_UNITS_MS[match?.[2] ?? ''] ?? Number.NaN);
 }
 
 /** Statements a read step may run. */

@@ -44,7 +44,7 @@ export interface SqlStep {
   expectRows: number | undefined;
   /** For MongoDB steps, the query; `sql` and `compiled` are then empty. */
   mongo: MongoQuery | undefined;
-  /** Where the step's `sql` (or `mongodb`) value starts in the tool file, for problems found later. */
+  /** Position in the tool file where the step's `sql` (or `mongodb`) value starts, for problems found later. */
   position: { line: number; column: number };
   /** The SQL with `$1..$n` in place of named references, and what each `$n` binds. */
   compiled: { text: string; params: ValueRef[] };
@@ -88,11 +88,11 @@ export interface Tool {
   };
 }
 
-/** What a scheduled tool watches: the spec the state machine uses, and where the value comes from. */
+/** Check of a scheduled tool: the spec the state machine uses, and the source of the watched value. */
 export interface ToolCheck {
   spec: CheckSpec;
   source: { kind: 'value'; step: string; field: string } | { kind: 'count'; step: string } | { kind: 'any'; step: string };
-  /** What the value counts, for messages. */
+  /** Unit of the watched value, such as "pending documents", for messages. */
   unit: string | undefined;
   /** Notifier specs as written; `${env:NAME}` is resolved when the notifiers are created. */
   notify: NotifierSpec[];

@@ -1,4 +1,4 @@
-/** A local HTTP server that records JSON posts: stands in for Slack's response_url and Web API. */
+/** A local HTTP server that records JSON posts, in place of Slack's response_url and Web API. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 

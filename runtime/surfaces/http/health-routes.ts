@@ -1,4 +1,4 @@
-/** GET /healthz (the process answers) and GET /readyz (every database answers). */
+/** GET /healthz (the process is up) and GET /readyz (every database responds to a ping). */
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../../engine/engine.js';
 
@@ -29,7 +29,7 @@ export function registerHealthRoutes(app: FastifyInstance, engine: Engine): void
 async function withTimeout<T>(work: Promise<T>, milliseconds: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${milliseconds} ms`)), milliseconds);
+    timer = setTimeout(() => reject(new Error(`no response within ${milliseconds} ms`)), milliseconds);
   });
   try {
     return await Promise.race([work, timeout]);

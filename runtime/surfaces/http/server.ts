@@ -37,7 +37,7 @@ declare module 'fastify' {
   }
 }
 
-/** Routes that answer without an API key. */
+/** Route prefixes served without an API key. */
 const PUBLIC_PREFIXES = ['/healthz', '/readyz', '/slack/'];
 
 export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {

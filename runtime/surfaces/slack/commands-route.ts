@@ -1,7 +1,8 @@
 /**
  * POST /slack/commands: Slack slash commands. The request is verified over the exact bytes
- * received before anything else. A tool that finishes within the acknowledgement budget is
- * answered in the response; a slower one is acknowledged at once and answered at response_url.
+ * received before anything else. A tool that finishes within the acknowledgement budget gets its
+ * result in the HTTP response. A slower one is acknowledged at once, and its result is posted to
+ * response_url.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -117,7 +118,7 @@ class SlackCommands {
     return this.answerOrAcknowledge(tool, inputs, outcome, command, true);
   }
 
-  /** Returns the answer if it is ready within the budget; otherwise an acknowledgement, and posts the answer later. */
+  /** Returns the result message if it is ready within the budget. Otherwise returns an acknowledgement and posts the result later. */
   private async answerOrAcknowledge(tool: Tool, inputs: Record<string, string>, outcome: Promise<RunOutcome>, command: CommandRequest, postLater: boolean): Promise<SlackMessage> {
     // A tool whose recent runs took longer than the budget is acknowledged at once instead of after the budget.
     const waitMs = this.durations.typicalMs(tool.name) > this.config.ackBudgetMs ? 0 : this.config.ackBudgetMs;

@@ -64,7 +64,7 @@ export function slackInteractionsPlugin(options: SlackInteractionsOptions): (app
         return;
     }
     const message = tool === undefined ? formatSlackError({ message: `There is no tool named "${toolName}".`, runId: outcome.runId }) : formatOutcome(tool, outcome, options.config.command);
-    // Approval requests are answered in the channel so the approvers see the outcome too.
+    // A failed approval is posted as a new message, so the request and its buttons stay for another approver.
     const replace = action.action_id === ACTION_CONFIRM || action.action_id === ACTION_CANCEL;
     await responseUrls.post(responseUrl, { ...message, replace_original: replace || outcome.ok }, outcome.runId);
   };

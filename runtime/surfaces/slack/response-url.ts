@@ -1,7 +1,7 @@
 /**
- * Posts deferred answers to a slash command's response_url. Only hosts in the configured list are
+ * Posts deferred responses to a slash command's response_url. Only hosts in the configured list are
  * accepted, so a forged or altered URL cannot make toolshed send requests elsewhere. Slack accepts
- * at most five posts per response_url within 30 minutes; toolshed posts each answer once and
+ * at most five posts per response_url within 30 minutes; toolshed posts each response once and
  * retries only failures that did not reach Slack.
  */
 import type { Logger } from 'pino';
@@ -22,7 +22,7 @@ export class ResponseUrlClient {
     private readonly logger: Logger,
   ) {}
 
-  /** Whether toolshed may post to this URL: https to an allowed host, or http to an allowed loopback host. */
+  /** Returns whether toolshed may post to this URL: https to an allowed host, or http to an allowed loopback host. */
   isAllowed(responseUrl: string): boolean {
     let url: URL;
     try {
@@ -36,14 +36,14 @@ export class ResponseUrlClient {
     return this.allowedHosts.includes(url.host) || this.allowedHosts.includes(url.hostname);
   }
 
-  /** Posts a message; returns whether Slack accepted it. Never throws. */
+  /** Posts a message and returns whether Slack accepted it. Failures are logged and returned as false, not thrown. */
   async post(responseUrl: string, message: SlackMessage | Record<string, unknown>, runId: string): Promise<boolean> {
     if (!this.isAllowed(responseUrl)) {
-      this.logger.warn({ run_id: runId }, 'response_url host is not in slack.response_url_hosts; answer not sent');
+      this.logger.warn({ run_id: runId }, 'response_url host is not in slack.response_url_hosts; deferred response not sent');
       return false;
     }
     if (!this.reserve(responseUrl)) {
-      this.logger.warn({ run_id: runId }, `response_url already used ${MAX_POSTS_PER_RESPONSE_URL} times; answer not sent`);
+      this.logger.warn({ run_id: runId }, `response_url already used ${MAX_POSTS_PER_RESPONSE_URL} times; deferred response not sent`);
       return false;
     }
     for (let attempt = 0; attempt <= RETRY_DELAYS_MS.length; attempt += 1) {
@@ -57,17 +57,17 @@ export class ResponseUrlClient {
         if (response.ok) return true;
         // 4xx means Slack read the request and refused it; sending it again would not help.
         if (response.status < 500) {
-          this.logger.warn({ run_id: runId, status: response.status }, 'Slack rejected the deferred answer');
+          this.logger.warn({ run_id: runId, status: response.status }, 'Slack rejected the deferred response');
           return false;
         }
-        this.logger.warn({ run_id: runId, status: response.status, attempt }, 'posting the deferred answer failed; retrying');
+        this.logger.warn({ run_id: runId, status: response.status, attempt }, 'posting the deferred response failed; retrying');
       } catch (error) {
-        this.logger.warn({ run_id: runId, detail: (error as Error).message, attempt }, 'posting the deferred answer failed; retrying');
+        this.logger.warn({ run_id: runId, detail: (error as Error).message, attempt }, 'posting the deferred response failed; retrying');
       }
       const delay = RETRY_DELAYS_MS[attempt];
       if (delay !== undefined) await new Promise((resolve) => setTimeout(resolve, delay));
     }
-    this.logger.error({ run_id: runId }, 'the deferred answer could not be delivered to Slack');
+    this.logger.error({ run_id: runId }, 'posting the deferred response to Slack failed after every retry');
     return false;
   }
 
