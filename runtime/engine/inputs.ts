@@ -2,7 +2,7 @@
  * Converts the values a runner gives into the types a tool declares, then checks them against
  * the tool's input schema. Every invalid input is reported at once, one message per field.
  *
- * Values arrive typed (JSON bodies) or as strings (CLI flags, forms, query strings, Slack text).
+ * Values arrive typed (JSON bodies) or as strings (CLI flags, forms, Slack text).
  * The rules for strings:
  * - Surrounding whitespace is trimmed, and an empty string counts as "not given".
  * - string: kept as written after trimming, so `02134` keeps its leading zero.
